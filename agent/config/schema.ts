@@ -1,0 +1,176 @@
+// The one place that lists every configuration parameter, its default and its one-line doc.
+import { z } from 'zod';
+import { isValidCidr, isValidIpv4 } from '../model/ipv4.ts';
+
+const ipv4 = z.string().refine(isValidIpv4, { message: 'not an IPv4 address' });
+const cidr = z.string().refine(isValidCidr, { message: 'not an IPv4 CIDR (a.b.c.d/n)' });
+const ipv4WithPrefix = z
+  .string()
+  .refine((s) => isValidCidr(s, { hostBitsAllowed: true }), { message: 'not an address/prefix (a.b.c.d/n)' });
+const label = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+  message: 'not a valid Kubernetes label key',
+});
+const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, {
+  message: 'not a valid Kubernetes label value',
+});
+
+const staticAddressing = z.strictObject({
+  mode: z.literal('static'),
+  address: ipv4WithPrefix.describe('LNI address with prefix length on the LAN, e.g. 192.0.2.10/24'),
+  gateway: ipv4.optional().describe('LAN gateway; on-prem routes use it'),
+});
+const dhcpAddressing = z.strictObject({
+  mode: z.literal('dhcp'),
+  timeoutSeconds: z.number().int().min(1).max(600).default(30).describe('how long to wait for a lease'),
+});
+const poolAddressing = z.strictObject({
+  mode: z.literal('pool'),
+  start: ipv4.describe('first address of the range the agent may claim'),
+  end: ipv4.describe('last address of the range the agent may claim'),
+  prefixLength: z.number().int().min(8).max(30).describe('prefix length of the LAN'),
+  gateway: ipv4.optional().describe('LAN gateway; on-prem routes use it'),
+  probeTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(10_000)
+    .default(1000)
+    .describe('ARP probe wait per candidate before claiming it (RFC 5227)'),
+});
+
+export const configSchema = z.strictObject({
+  cluster: z
+    .strictObject({
+      name: z
+        .string()
+        .regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, { message: 'not a valid EKS cluster name' })
+        .optional()
+        .describe('EKS cluster name; required unless join.mode is none'),
+      apiServerEndpoint: z.url().optional().describe('EKS API server endpoint (https URL)'),
+      certificateAuthority: z.base64().optional().describe('base64 cluster CA bundle'),
+      serviceCidr: cidr.optional().describe('Kubernetes service CIDR (nodeadm spec.cluster.cidr)'),
+    })
+    .prefault({})
+    .describe('the EKS cluster to join'),
+  lni: z
+    .strictObject({
+      deviceIndex: z
+        .number()
+        .int()
+        .min(1, { message: 'the LNI can never be at device index 0' })
+        .max(31)
+        .optional()
+        .describe("device index to attach the LNI at; default: the subnet's EnableLniAtDeviceIndex"),
+      subnetId: z
+        .string()
+        .regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'not a subnet id' })
+        .optional()
+        .describe("subnet to create the LNI in; default: the instance's own subnet"),
+      subnetTags: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe('or: find the LNI subnet by these tags on the same outpost'),
+      mtu: z.number().int().min(576).max(9216).default(1500).describe('LNI MTU (the LAN is 1500, not 9001)'),
+      vlan: z.number().int().min(1).max(4094).optional().describe('optional 802.1Q VLAN id on the LNI'),
+      attachTimeoutSeconds: z.number().int().min(5).max(900).default(120).describe('bound on attach + link'),
+    })
+    .prefault({})
+    .describe('the Local Network Interface'),
+  addressing: z
+    .discriminatedUnion('mode', [staticAddressing, dhcpAddressing, poolAddressing])
+    .prefault({ mode: 'dhcp' })
+    .describe('how the LNI gets its LAN address: static, dhcp or pool'),
+  routes: z
+    .strictObject({
+      onPrem: z.array(cidr).default([]).describe('on-prem CIDRs routed via the LAN gateway'),
+      table: z
+        .number()
+        .int()
+        .min(1)
+        .max(252)
+        .default(200)
+        .describe('policy routing table for the LNI (clear of VPC CNI 1-31 and net-utils 10000+)'),
+      rulePriority: z
+        .number()
+        .int()
+        .min(1)
+        .max(32000)
+        .default(2000)
+        .describe('priority of "from <lni-address> lookup <table>" (clear of 512/1024/1536, 10000+, 32765)'),
+    })
+    .prefault({})
+    .describe('routing for the LNI'),
+  sysctls: z
+    .strictObject({
+      arpIgnore: z.number().int().min(0).max(8).default(1).describe('net.ipv4.conf.<lni>.arp_ignore'),
+      arpAnnounce: z.number().int().min(0).max(2).default(2).describe('net.ipv4.conf.<lni>.arp_announce'),
+      rpFilter: z.number().int().min(0).max(2).default(2).describe('net.ipv4.conf.<lni>.rp_filter'),
+    })
+    .prefault({})
+    .describe('per-interface sysctls on the LNI'),
+  join: z
+    .strictObject({
+      mode: z
+        .enum(['auto', 'bootstrap-sh', 'nodeadm', 'none'])
+        .default('auto')
+        .describe('how to join EKS: auto picks by distro (AL2/RHEL bootstrap.sh, AL2023 nodeadm)'),
+      kubeletExtraArgs: z.array(z.string()).default([]).describe('extra kubelet flags'),
+      nodeLabels: z.record(label, labelValue).default({}).describe('extra node labels'),
+    })
+    .prefault({})
+    .describe('joining the cluster'),
+  paths: z
+    .strictObject({
+      stateFile: z
+        .string()
+        .default('/var/lib/outposts-node-agent/state.json')
+        .describe('where the agent records what it created'),
+      lockFile: z.string().default('/run/outposts-node-agent.lock').describe('single-instance lock'),
+      lockWaitSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .default(0)
+        .describe('how long a second run waits for the lock (0: exit 7 at once)'),
+    })
+    .prefault({})
+    .describe('files the agent owns'),
+  release: z
+    .strictObject({
+      onTerminate: z
+        .enum(['delete', 'keep'])
+        .default('delete')
+        .describe('instance terminating: delete the LNI the agent created'),
+      onStop: z
+        .enum(['delete', 'keep'])
+        .default('keep')
+        .describe('plain stop/reboot: keep the LNI attached so the node keeps its address'),
+      timeoutSeconds: z.number().int().min(5).max(600).default(60).describe('release gives up after this'),
+    })
+    .prefault({})
+    .describe('what release does'),
+  sweep: z
+    .strictObject({
+      gracePeriodSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(900)
+        .describe('an orphan must be this old before sweep deletes it'),
+    })
+    .prefault({})
+    .describe('orphan clean-up'),
+  preflight: z
+    .strictObject({
+      requireOutpost: z
+        .boolean()
+        .default(true)
+        .describe('refuse to run off an outpost (false only for testing)'),
+    })
+    .prefault({})
+    .describe('checks before any change'),
+});
+
+export type AgentConfig = z.infer<typeof configSchema>;
+export type Addressing = AgentConfig['addressing'];

@@ -1,0 +1,86 @@
+// AgentError hierarchy and the exit-code table: every failure the agent reports maps to one documented code.
+
+export const ExitCode = {
+  ok: 0,
+  unknown: 1,
+  config: 2,
+  imds: 3,
+  ec2: 4,
+  hostNetwork: 5,
+  join: 6,
+  lockBusy: 7,
+  /** `diagnose`: at least one check failed. */
+  checksFailed: 8,
+  /** The command exists but is not built yet. */
+  notImplemented: 9,
+  /** Stopped by SIGTERM/SIGINT between steps. */
+  interrupted: 10,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class AgentError extends Error {
+  readonly exitCode: ExitCodeValue = ExitCode.unknown;
+  readonly kind: string = 'unknown';
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends AgentError {
+  override readonly exitCode = ExitCode.config;
+  override readonly kind = 'config';
+  constructor(
+    readonly problems: readonly { key: string; message: string; value?: unknown }[],
+    intro = 'invalid configuration',
+  ) {
+    super(
+      `${intro}:\n${problems.map((p) => `  - ${p.key}: ${p.message}${p.value === undefined ? '' : ` (got ${JSON.stringify(p.value)})`}`).join('\n')}`,
+      { problems },
+    );
+  }
+}
+export class ImdsError extends AgentError {
+  override readonly exitCode = ExitCode.imds;
+  override readonly kind = 'imds';
+}
+export class Ec2Error extends AgentError {
+  override readonly exitCode = ExitCode.ec2;
+  override readonly kind = 'ec2';
+}
+export class HostNetworkError extends AgentError {
+  override readonly exitCode = ExitCode.hostNetwork;
+  override readonly kind = 'host-network';
+}
+export class JoinError extends AgentError {
+  override readonly exitCode = ExitCode.join;
+  override readonly kind = 'join';
+}
+export class LockBusyError extends AgentError {
+  override readonly exitCode = ExitCode.lockBusy;
+  override readonly kind = 'lock-busy';
+}
+export class ChecksFailedError extends AgentError {
+  override readonly exitCode = ExitCode.checksFailed;
+  override readonly kind = 'checks-failed';
+}
+export class NotImplementedError extends AgentError {
+  override readonly exitCode = ExitCode.notImplemented;
+  override readonly kind = 'not-implemented';
+  constructor(command: string) {
+    super(`'${command}' is not built yet in this version of outposts-node-agent`);
+  }
+}
+export class InterruptedError extends AgentError {
+  override readonly exitCode = ExitCode.interrupted;
+  override readonly kind = 'interrupted';
+}
+
+/** Exit code for anything thrown below main.ts. */
+export function exitCodeOf(err: unknown): ExitCodeValue {
+  return err instanceof AgentError ? err.exitCode : ExitCode.unknown;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Entry point: yargs command surface; the only place that exits, mapping AgentError to its exit code.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { globalOptions } from './cli/common.ts';
+import { AgentError, ExitCode, exitCodeOf, NotImplementedError } from './errors.ts';
+import { VERSION } from './version.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: each command narrows the parsed argv to its own options
+type Handler = (args: any) => Promise<unknown>;
+
+/** Each command's module is imported only when it runs, so --help/--version never load the AWS SDK. */
+function lazy(load: () => Promise<{ run: Handler }>): Handler {
+  return async (args) => (await load()).run(args);
+}
+
+function notBuilt(name: string): Handler {
+  return async () => {
+    throw new NotImplementedError(name);
+  };
+}
+
+let exitCode: number = ExitCode.ok;
+
+function wrap(handler: Handler) {
+  return async (args: object) => {
+    const code = await handler(args);
+    if (typeof code === 'number') exitCode = code;
+  };
+}
+
+export function buildCli(argv: string[]): Argv {
+  return globalOptions(yargs(argv))
+    .scriptName('outposts-node-agent')
+    .usage(
+      '$0 <command> [options]\n\nGives an EKS node on an AWS Outposts server a working Local Network Interface.',
+    )
+    .command(
+      'up',
+      'discover, own exactly one LNI, configure it on the host, join EKS',
+      {},
+      wrap(lazy(() => import('./cli/up.ts'))),
+    )
+    .command('release', 'undo what the state file says this agent created', {}, wrap(notBuilt('release')))
+    .command('sweep', "delete orphaned ENIs that carry this agent's tags", {}, wrap(notBuilt('sweep')))
+    .command('watch', 'keep the LNI host configuration converged', {}, wrap(notBuilt('watch')))
+    .command(
+      'diagnose',
+      'read-only checks of the node, with hints',
+      (y) => y.option('json', { type: 'boolean', default: false }),
+      wrap(notBuilt('diagnose')),
+    )
+    .command(
+      'status',
+      'print the state file and what is live',
+      (y) => y.option('json', { type: 'boolean', default: false }),
+      wrap(notBuilt('status')),
+    )
+    .command(
+      'config',
+      'print the effective configuration',
+      (y) =>
+        y
+          .option('print', { type: 'boolean', default: true, describe: 'print the effective config (YAML)' })
+          .option('json', { type: 'boolean', default: false, describe: 'as JSON' })
+          .option('docs', {
+            type: 'boolean',
+            default: false,
+            describe: 'list every parameter, its default and doc',
+          }),
+      wrap(lazy(() => import('./cli/config.ts'))),
+    )
+    .demandCommand(1, 'name a command')
+    .strict()
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+}
+
+class UsageError extends AgentError {
+  override readonly exitCode = ExitCode.config;
+  override readonly kind = 'usage';
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildCli(hideBin(process.argv)).parseAsync();
+  } catch (err) {
+    exitCode = exitCodeOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`outposts-node-agent: ${message}\n`);
+    if (!(err instanceof AgentError) && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
+  }
+  process.exitCode = exitCode;
+}
+
+await main();
