@@ -15,6 +15,8 @@ export const ExitCode = {
   notImplemented: 9,
   /** Stopped by SIGTERM/SIGINT between steps. */
   interrupted: 10,
+  /** The environment cannot host an LNI (not on an outpost, subnet without an LNI device index, ...). */
+  preflight: 11,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -78,6 +80,11 @@ export class NotImplementedError extends AgentError {
 export class InterruptedError extends AgentError {
   override readonly exitCode = ExitCode.interrupted;
   override readonly kind = 'interrupted';
+}
+
+export class PreflightError extends AgentError {
+  override readonly exitCode = ExitCode.preflight;
+  override readonly kind = 'preflight';
 }
 
 /** Exit code for anything thrown below main.ts. */

@@ -126,6 +126,16 @@ export const configSchema = z.strictObject({
         .default('/var/lib/outposts-node-agent/state.json')
         .describe('where the agent records what it created'),
       lockFile: z.string().default('/run/outposts-node-agent.lock').describe('single-instance lock'),
+      runDir: z
+        .string()
+        .default('/run/outposts-node-agent')
+        .describe('runtime files (DHCP client script, pid and lease files)'),
+      hostRoot: z
+        .string()
+        .default('/')
+        .describe(
+          'where the host filesystem is (e.g. /host when run from a container); /etc files go under it',
+        ),
       lockWaitSeconds: z
         .number()
         .int()

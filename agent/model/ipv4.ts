@@ -58,3 +58,11 @@ export function* rangeOf(start: string, end: string, limit = 65_536): Generator<
   const b = ipToInt(end);
   for (let i = a, n = 0; i <= b && n < limit; i++, n++) yield intToIp(i);
 }
+
+/** 255.255.255.0 → 24; throws on a non-contiguous mask. */
+export function maskToPrefix(mask: string): number {
+  const n = ipToInt(mask);
+  const prefix = 32 - Math.log2((~n >>> 0) + 1);
+  if (!Number.isInteger(prefix)) throw new TypeError(`not a contiguous netmask: ${mask}`);
+  return prefix;
+}

@@ -1,0 +1,281 @@
+// EC2 port on AWS SDK v3: adaptive retries for throttling, SDK waiters for eventual consistency and attach.
+import {
+  AttachNetworkInterfaceCommand,
+  CreateNetworkInterfaceCommand,
+  CreateTagsCommand,
+  DeleteNetworkInterfaceCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSubnetsCommand,
+  DetachNetworkInterfaceCommand,
+  EC2Client,
+  type Filter,
+  ModifyNetworkInterfaceAttributeCommand,
+  type NetworkInterface,
+  paginateDescribeNetworkInterfaces,
+  type Subnet,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { createWaiter, WaiterState } from '@smithy/core/client';
+import { Ec2Error } from '../errors.ts';
+import type { EniFacts, SubnetFacts } from '../model/types.ts';
+import type { CreateEniInput, Ec2 } from '../ports/ec2.ts';
+
+export const NOT_FOUND = 'InvalidNetworkInterfaceID.NotFound';
+const ATTACHMENT_NOT_FOUND = 'InvalidAttachmentID.NotFound';
+
+export function errorCode(err: unknown): string | undefined {
+  const e = err as { name?: string; Code?: string };
+  return e?.Code ?? e?.name;
+}
+
+function tagsOf(tags: Tag[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+}
+
+function toTagList(tags: Record<string, string>): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function toFilters(filters: Record<string, string[]> | undefined): Filter[] | undefined {
+  return filters && Object.entries(filters).map(([Name, Values]) => ({ Name, Values }));
+}
+
+export function eniFacts(n: NetworkInterface): EniFacts {
+  const a = n.Attachment;
+  return {
+    networkInterfaceId: n.NetworkInterfaceId ?? '',
+    subnetId: n.SubnetId ?? '',
+    macAddress: (n.MacAddress ?? '').toLowerCase(),
+    privateIpAddress: n.PrivateIpAddress,
+    status: n.Status ?? 'unknown',
+    tags: tagsOf(n.TagSet),
+    attachment: a?.AttachmentId
+      ? {
+          attachmentId: a.AttachmentId,
+          instanceId: a.InstanceId,
+          deviceIndex: a.DeviceIndex ?? -1,
+          status: a.Status ?? 'unknown',
+          deleteOnTermination: Boolean(a.DeleteOnTermination),
+        }
+      : undefined,
+  };
+}
+
+function subnetFacts(s: Subnet): SubnetFacts {
+  return {
+    subnetId: s.SubnetId ?? '',
+    vpcId: s.VpcId ?? '',
+    cidrBlock: s.CidrBlock ?? '',
+    availabilityZone: s.AvailabilityZone ?? '',
+    outpostArn: s.OutpostArn || undefined,
+    enableLniAtDeviceIndex: s.EnableLniAtDeviceIndex || undefined,
+  };
+}
+
+export interface Ec2AdapterOptions {
+  region: string;
+  /** Total attempts per call for throttling and 5xx (adaptive retry mode). */
+  maxAttempts?: number;
+  /** Bound for riding out eventual consistency on a just-created ENI. */
+  consistencySeconds?: number;
+  onCall?: (action: string) => void;
+}
+
+export class SdkEc2 implements Ec2 {
+  readonly client: EC2Client;
+  private readonly consistencySeconds: number;
+
+  constructor(opts: Ec2AdapterOptions) {
+    this.client = new EC2Client({
+      region: opts.region,
+      retryMode: 'adaptive',
+      maxAttempts: opts.maxAttempts ?? 8,
+    });
+    this.consistencySeconds = opts.consistencySeconds ?? 30;
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw wrap(action, err);
+    }
+  }
+
+  /** Runs `fn` until it stops answering NotFound (eventual consistency after create), via the SDK's waiter. */
+  private async whileNotFound<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    let value: T | undefined;
+    const result = await createWaiter(
+      { client: this.client, maxWaitTime: this.consistencySeconds, minDelay: 0.2, maxDelay: 2 },
+      undefined,
+      async () => {
+        try {
+          value = await fn();
+          return { state: WaiterState.SUCCESS };
+        } catch (err) {
+          if (errorCode(err) === NOT_FOUND) return { state: WaiterState.RETRY, reason: err };
+          return { state: WaiterState.FAILURE, reason: err };
+        }
+      },
+    );
+    if (result.state === WaiterState.SUCCESS) return value as T;
+    throw wrap(action, result.reason ?? new Error(`timed out after ${this.consistencySeconds}s`));
+  }
+
+  async describeSubnets(input: { subnetIds?: string[]; tags?: Record<string, string>; outpostArn?: string }) {
+    const filters: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(input.tags ?? {})) filters[`tag:${k}`] = [v];
+    if (input.outpostArn) filters['outpost-arn'] = [input.outpostArn];
+    const out = await this.call('DescribeSubnets', () =>
+      this.client.send(
+        new DescribeSubnetsCommand({
+          SubnetIds: input.subnetIds,
+          Filters: Object.keys(filters).length ? toFilters(filters) : undefined,
+        }),
+      ),
+    );
+    return (out.Subnets ?? []).map(subnetFacts);
+  }
+
+  async describeNetworkInterfaces(input: { ids?: string[]; filters?: Record<string, string[]> }) {
+    return this.call('DescribeNetworkInterfaces', async () => {
+      if (input.ids?.length) {
+        const out = await this.client.send(
+          new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: input.ids }),
+        );
+        return (out.NetworkInterfaces ?? []).map(eniFacts);
+      }
+      const all: EniFacts[] = [];
+      const pages = paginateDescribeNetworkInterfaces(
+        { client: this.client, pageSize: 1000 },
+        { Filters: toFilters(input.filters) },
+      );
+      for await (const page of pages) all.push(...(page.NetworkInterfaces ?? []).map(eniFacts));
+      return all;
+    });
+  }
+
+  async createNetworkInterface(input: CreateEniInput) {
+    const out = await this.call('CreateNetworkInterface', () =>
+      this.client.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: input.subnetId,
+          Description: input.description,
+          ClientToken: input.clientToken,
+          TagSpecifications: [{ ResourceType: 'network-interface', Tags: toTagList(input.tags) }],
+        }),
+      ),
+    );
+    if (!out.NetworkInterface) throw new Ec2Error('CreateNetworkInterface returned no network interface');
+    return eniFacts(out.NetworkInterface);
+  }
+
+  async attachNetworkInterface(input: { eniId: string; instanceId: string; deviceIndex: number }) {
+    const out = await this.whileNotFound('AttachNetworkInterface', () =>
+      this.client.send(
+        new AttachNetworkInterfaceCommand({
+          NetworkInterfaceId: input.eniId,
+          InstanceId: input.instanceId,
+          DeviceIndex: input.deviceIndex,
+        }),
+      ),
+    );
+    if (!out.AttachmentId) throw new Ec2Error('AttachNetworkInterface returned no attachment id');
+    return out.AttachmentId;
+  }
+
+  private async waitFor(
+    eniId: string,
+    timeoutSeconds: number,
+    done: (e: EniFacts | undefined) => boolean,
+    what: string,
+  ) {
+    let last: EniFacts | undefined;
+    const result = await createWaiter(
+      { client: this.client, maxWaitTime: timeoutSeconds, minDelay: 0.25, maxDelay: 3 },
+      undefined,
+      async () => {
+        try {
+          const out = await this.client.send(
+            new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }),
+          );
+          last = out.NetworkInterfaces?.[0] && eniFacts(out.NetworkInterfaces[0]);
+        } catch (err) {
+          if (errorCode(err) !== NOT_FOUND) return { state: WaiterState.FAILURE, reason: err };
+          last = undefined;
+        }
+        return { state: done(last) ? WaiterState.SUCCESS : WaiterState.RETRY };
+      },
+    );
+    if (result.state === WaiterState.FAILURE) throw wrap('DescribeNetworkInterfaces', result.reason);
+    if (result.state !== WaiterState.SUCCESS)
+      throw new Ec2Error(
+        `${eniId} did not become ${what} within ${timeoutSeconds}s (last status ${last?.attachment?.status ?? last?.status ?? 'not found'})`,
+      );
+    return last;
+  }
+
+  async waitForAttached(input: { eniId: string; timeoutSeconds: number }) {
+    const e = await this.waitFor(
+      input.eniId,
+      input.timeoutSeconds,
+      (x) => x?.attachment?.status === 'attached',
+      'attached',
+    );
+    return e as EniFacts;
+  }
+
+  async waitForDetached(input: { eniId: string; timeoutSeconds: number }) {
+    await this.waitFor(input.eniId, input.timeoutSeconds, (x) => !x || x.status === 'available', 'available');
+  }
+
+  async setDeleteOnTermination(input: { eniId: string; attachmentId: string; value: boolean }) {
+    await this.whileNotFound('ModifyNetworkInterfaceAttribute', () =>
+      this.client.send(
+        new ModifyNetworkInterfaceAttributeCommand({
+          NetworkInterfaceId: input.eniId,
+          Attachment: { AttachmentId: input.attachmentId, DeleteOnTermination: input.value },
+        }),
+      ),
+    );
+  }
+
+  async createTags(input: { resourceIds: string[]; tags: Record<string, string> }) {
+    await this.whileNotFound('CreateTags', () =>
+      this.client.send(new CreateTagsCommand({ Resources: input.resourceIds, Tags: toTagList(input.tags) })),
+    );
+  }
+
+  async detachNetworkInterface(input: { attachmentId: string; force?: boolean }) {
+    await this.call('DetachNetworkInterface', async () => {
+      try {
+        await this.client.send(
+          new DetachNetworkInterfaceCommand({ AttachmentId: input.attachmentId, Force: input.force }),
+        );
+      } catch (err) {
+        if (errorCode(err) !== ATTACHMENT_NOT_FOUND) throw err;
+      }
+    });
+  }
+
+  async deleteNetworkInterface(input: { eniId: string }) {
+    await this.call('DeleteNetworkInterface', async () => {
+      try {
+        await this.client.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: input.eniId }));
+      } catch (err) {
+        if (errorCode(err) !== NOT_FOUND) throw err;
+      }
+    });
+  }
+}
+
+function wrap(action: string, err: unknown): Error {
+  if (err instanceof Ec2Error) return err;
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return new Ec2Error(
+    `EC2 ${action} failed: ${code && !message.startsWith(code) ? `${code}: ` : ''}${message}`,
+    { action, code },
+    { cause: err },
+  );
+}

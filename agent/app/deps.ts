@@ -1,0 +1,50 @@
+// The one place that builds every effect the commands use (no singletons, nothing at module load).
+import { DhclientDhcp } from '../adapters/dhcp-dhclient.ts';
+import { SdkEc2 } from '../adapters/ec2-sdk.ts';
+import { RootedHostFiles } from '../adapters/host-files.ts';
+import { IpHostNet } from '../adapters/host-net-ip.ts';
+import { SdkImds } from '../adapters/imds-sdk.ts';
+import { ExecaRunner } from '../adapters/runner-execa.ts';
+import { StateFile } from '../adapters/state-file.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import type { Log } from '../log.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Dhcp } from '../ports/dhcp.ts';
+import type { Ec2 } from '../ports/ec2.ts';
+import type { HostFiles } from '../ports/host-files.ts';
+import type { HostNet } from '../ports/host-net.ts';
+import type { Imds } from '../ports/imds.ts';
+import type { Runner } from '../ports/runner.ts';
+
+export interface Deps {
+  log: Log;
+  clock: Clock;
+  runner: Runner;
+  imds: Imds;
+  /** EC2 needs the region, which discovery finds. */
+  ec2(region: string): Ec2;
+  hostNet: HostNet;
+  dhcp: Dhcp;
+  files: HostFiles;
+  state: StateFile;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+export function buildDeps(config: AgentConfig, log: Log): Deps {
+  const runner = new ExecaRunner();
+  return {
+    log,
+    clock: systemClock,
+    runner,
+    imds: new SdkImds(),
+    ec2: (region) => new SdkEc2({ region }),
+    hostNet: new IpHostNet(runner),
+    dhcp: new DhclientDhcp(runner, config.paths.runDir),
+    files: new RootedHostFiles(config.paths.hostRoot),
+    state: new StateFile(config.paths.stateFile),
+  };
+}

@@ -1,0 +1,141 @@
+// Discovery: the instance through IMDSv2, its subnets and candidate ENIs through EC2; preflight refusals.
+import type { AgentConfig } from '../config/schema.ts';
+import { ImdsError, PreflightError } from '../errors.ts';
+import { TAG_OWNER } from '../model/tags.ts';
+import type { EniFacts, ImdsInterface, InstanceFacts, SubnetFacts } from '../model/types.ts';
+import type { Ec2 } from '../ports/ec2.ts';
+import type { Imds } from '../ports/imds.ts';
+
+async function required(imds: Imds, path: string): Promise<string> {
+  const v = await imds.get(path);
+  if (v === undefined || v === '') throw new ImdsError(`IMDS has no ${path}`);
+  return v.trim();
+}
+
+export async function discoverInstance(imds: Imds): Promise<InstanceFacts> {
+  const md = 'meta-data';
+  const [
+    instanceId,
+    region,
+    availabilityZone,
+    instanceType,
+    primaryMac,
+    primaryIp,
+    outpostArn,
+    lifecycle,
+    macList,
+  ] = await Promise.all([
+    required(imds, `${md}/instance-id`),
+    required(imds, `${md}/placement/region`),
+    required(imds, `${md}/placement/availability-zone`),
+    required(imds, `${md}/instance-type`),
+    required(imds, `${md}/mac`),
+    required(imds, `${md}/local-ipv4`),
+    imds.get(`${md}/outpost-arn`),
+    imds.get(`${md}/autoscaling/target-lifecycle-state`),
+    required(imds, `${md}/network/interfaces/macs/`),
+  ]);
+  const macs = macList
+    .split('\n')
+    .map((m) => m.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+  const interfaces = await Promise.all(
+    macs.map(async (mac): Promise<ImdsInterface> => {
+      const base = `${md}/network/interfaces/macs/${mac}`;
+      const [deviceNumber, interfaceId, subnetId, ips] = await Promise.all([
+        required(imds, `${base}/device-number`),
+        required(imds, `${base}/interface-id`),
+        required(imds, `${base}/subnet-id`),
+        imds.get(`${base}/local-ipv4s`),
+      ]);
+      return {
+        mac: mac.toLowerCase(),
+        deviceNumber: Number(deviceNumber),
+        interfaceId,
+        subnetId,
+        localIpv4s: (ips ?? '').split('\n').filter(Boolean),
+      };
+    }),
+  );
+  return {
+    instanceId,
+    region,
+    availabilityZone,
+    instanceType,
+    outpostArn: outpostArn?.trim() || undefined,
+    primaryMac: primaryMac.toLowerCase(),
+    primaryIp,
+    interfaces: interfaces.sort((a, b) => a.deviceNumber - b.deviceNumber),
+    targetLifecycleState: lifecycle?.trim() || undefined,
+  };
+}
+
+export interface Placement {
+  instanceSubnet: SubnetFacts;
+  lniSubnet: SubnetFacts;
+  deviceIndex: number;
+}
+
+/** The instance's subnet and the LNI subnet, checked: on an outpost, LNI device index enabled and consistent. */
+export async function discoverPlacement(
+  config: AgentConfig,
+  inst: InstanceFacts,
+  ec2: Ec2,
+): Promise<Placement> {
+  const primary = inst.interfaces.find((i) => i.mac === inst.primaryMac) ?? inst.interfaces[0];
+  if (!primary) throw new ImdsError('IMDS lists no network interfaces');
+  const wantIds = [primary.subnetId, ...(config.lni.subnetId ? [config.lni.subnetId] : [])];
+  const subnets = await ec2.describeSubnets({ subnetIds: [...new Set(wantIds)] });
+  const instanceSubnet = subnets.find((s) => s.subnetId === primary.subnetId);
+  if (!instanceSubnet)
+    throw new PreflightError(`EC2 does not know the instance's subnet ${primary.subnetId}`);
+
+  if (config.preflight.requireOutpost) {
+    if (!inst.outpostArn)
+      throw new PreflightError(
+        `instance ${inst.instanceId} is not on an outpost (IMDS meta-data/outpost-arn is absent); set preflight.requireOutpost=false only for testing`,
+      );
+    if (instanceSubnet.outpostArn !== inst.outpostArn)
+      throw new PreflightError(
+        `subnet ${instanceSubnet.subnetId} has OutpostArn ${instanceSubnet.outpostArn ?? '(none)'} but IMDS says ${inst.outpostArn}`,
+      );
+  }
+
+  let lniSubnet: SubnetFacts | undefined;
+  if (config.lni.subnetTags) {
+    const found = await ec2.describeSubnets({ tags: config.lni.subnetTags, outpostArn: inst.outpostArn });
+    const inAz = found.filter((s) => s.availabilityZone === inst.availabilityZone);
+    if (inAz.length !== 1)
+      throw new PreflightError(
+        `lni.subnetTags ${JSON.stringify(config.lni.subnetTags)} match ${inAz.length} subnets on this outpost (${inAz.map((s) => s.subnetId).join(', ') || 'none'}); need exactly one`,
+      );
+    lniSubnet = inAz[0];
+  } else {
+    lniSubnet = subnets.find((s) => s.subnetId === (config.lni.subnetId ?? primary.subnetId));
+    if (!lniSubnet) throw new PreflightError(`lni.subnetId ${config.lni.subnetId} does not exist`);
+  }
+  if (!lniSubnet) throw new PreflightError('no LNI subnet');
+  if (config.preflight.requireOutpost && lniSubnet.outpostArn !== inst.outpostArn)
+    throw new PreflightError(
+      `LNI subnet ${lniSubnet.subnetId} is not on this instance's outpost ${inst.outpostArn}`,
+    );
+  const subnetIndex = lniSubnet.enableLniAtDeviceIndex;
+  if (!subnetIndex)
+    throw new PreflightError(
+      `subnet ${lniSubnet.subnetId} has no LNI device index; enable it with: aws ec2 modify-subnet-attribute --subnet-id ${lniSubnet.subnetId} --enable-lni-at-device-index 1`,
+    );
+  if (config.lni.deviceIndex !== undefined && config.lni.deviceIndex !== subnetIndex)
+    throw new PreflightError(
+      `lni.deviceIndex is ${config.lni.deviceIndex} but subnet ${lniSubnet.subnetId} makes LNIs at device index ${subnetIndex}`,
+    );
+  return { instanceSubnet, lniSubnet, deviceIndex: subnetIndex };
+}
+
+/** ENIs that matter for the LNI decision: those tagged as ours, plus whatever IMDS shows at the LNI index. */
+export async function discoverEnis(inst: InstanceFacts, deviceIndex: number, ec2: Ec2): Promise<EniFacts[]> {
+  const owned = await ec2.describeNetworkInterfaces({ filters: { [`tag:${TAG_OWNER}`]: [inst.instanceId] } });
+  const atIndex = inst.interfaces.find((i) => i.deviceNumber === deviceIndex);
+  if (atIndex && !owned.some((e) => e.networkInterfaceId === atIndex.interfaceId))
+    owned.push(...(await ec2.describeNetworkInterfaces({ ids: [atIndex.interfaceId] })));
+  return owned;
+}

@@ -1,0 +1,470 @@
+// `up`: discover → plan → apply EC2 → configure the host → join → save state. Idempotent and crash-safe.
+
+import { EksJoiner } from '../adapters/joiner-eks.ts';
+import { detectDistro } from '../adapters/os-release.ts';
+import { acquireLock } from '../adapters/state-file.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import { ConfigError, Ec2Error, HostNetworkError, InterruptedError, PreflightError } from '../errors.ts';
+import { fenceFiles } from '../model/fences.ts';
+import { parseCidr, rangeOf } from '../model/ipv4.ts';
+import { desiredHost, diffHost, type HostPlanInput } from '../model/plan-host.ts';
+import { joinMethod, lniLabels } from '../model/plan-join.ts';
+import { type Ec2Step, LniConflict, planLni } from '../model/plan-lni.ts';
+import { type AgentState, emptyState } from '../model/state.ts';
+import type {
+  DesiredHost,
+  EniFacts,
+  HostStep,
+  InstanceFacts,
+  LanAddress,
+  LinkFacts,
+} from '../model/types.ts';
+import type { Ec2 } from '../ports/ec2.ts';
+import type { JoinParams } from '../ports/joiner.ts';
+import type { Deps } from './deps.ts';
+import { discoverEnis, discoverInstance, discoverPlacement } from './discover.ts';
+
+export interface UpOptions {
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+export interface UpResult {
+  instanceId: string;
+  eniId?: string;
+  lniName?: string;
+  address?: LanAddress;
+  ec2Steps: Ec2Step[];
+  hostSteps: HostStep[];
+  joined: boolean;
+  dryRun: boolean;
+}
+
+function checkpoint(signal: AbortSignal | undefined, next: string): void {
+  if (signal?.aborted) throw new InterruptedError(`stopped by signal before ${next}`);
+}
+
+async function timed<T>(
+  deps: Deps,
+  what: string,
+  fields: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const started = deps.clock.now();
+  const result = await fn();
+  deps.log.info({ step: what, ...fields, ms: deps.clock.now() - started }, what);
+  return result;
+}
+
+export async function up(config: AgentConfig, deps: Deps, opts: UpOptions): Promise<UpResult> {
+  const release = opts.dryRun
+    ? async () => {}
+    : await acquireLock(config.paths.lockFile, config.paths.lockWaitSeconds, deps.clock);
+  const started = deps.clock.now();
+  let state: AgentState | undefined;
+  try {
+    state = await deps.state.load();
+    const result = await converge(config, deps, opts, state);
+    return result;
+  } catch (err) {
+    if (!opts.dryRun) await recordFailure(deps, state, started, err).catch(() => {});
+    throw err;
+  } finally {
+    await release();
+  }
+}
+
+async function recordFailure(deps: Deps, state: AgentState | undefined, started: number, err: unknown) {
+  const latest = (await deps.state.load()) ?? state;
+  if (!latest) return;
+  latest.lastUp = {
+    at: new Date(deps.clock.now()).toISOString(),
+    ok: false,
+    durationMs: deps.clock.now() - started,
+    message: (err as Error).message,
+  };
+  await deps.state.save(latest);
+}
+
+async function converge(
+  config: AgentConfig,
+  deps: Deps,
+  opts: UpOptions,
+  loaded: AgentState | undefined,
+): Promise<UpResult> {
+  const { log, clock } = deps;
+  const started = clock.now();
+  const inst = await timed(deps, 'discover-instance', {}, () => discoverInstance(deps.imds));
+  if (loaded && loaded.instanceId !== inst.instanceId)
+    throw new ConfigError([
+      { key: 'paths.stateFile', message: `belongs to instance ${loaded.instanceId}, not ${inst.instanceId}` },
+    ]);
+  const state = loaded ?? emptyState(inst.instanceId, new Date(clock.now()).toISOString());
+  const save = async () => {
+    if (opts.dryRun) return;
+    state.updatedAt = new Date(clock.now()).toISOString();
+    await deps.state.save(state);
+  };
+
+  const ec2 = deps.ec2(inst.region);
+  const placement = await timed(deps, 'discover-placement', {}, () => discoverPlacement(config, inst, ec2));
+  const { distro } = await detectDistro(deps.files);
+  const method = config.join.mode === 'none' ? undefined : joinMethod(config.join.mode, distro);
+  if (config.join.mode !== 'none' && !method)
+    throw new ConfigError([
+      {
+        key: 'join.mode',
+        message: `cannot pick a join method on distro '${distro}'; set bootstrap-sh, nodeadm or none`,
+        value: 'auto',
+      },
+    ]);
+
+  const enis = await discoverEnis(inst, placement.deviceIndex, ec2);
+  let decision: ReturnType<typeof planLni>;
+  try {
+    decision = planLni({
+      instance: inst,
+      subnet: placement.lniSubnet,
+      deviceIndex: placement.deviceIndex,
+      cluster: config.cluster.name,
+      enis,
+      state,
+    });
+  } catch (err) {
+    if (err instanceof LniConflict) throw new PreflightError(err.message);
+    throw err;
+  }
+  log.info(
+    {
+      source: decision.source,
+      eni: decision.eni?.networkInterfaceId,
+      steps: decision.steps.map((s) => s.kind),
+    },
+    'LNI plan',
+  );
+
+  if (opts.dryRun) {
+    for (const s of decision.steps) log.info({ step: s }, `would ${s.kind}`);
+    return dryRunHost(config, deps, inst, decision.eni, decision.steps);
+  }
+
+  const eni = await applyEc2(
+    deps,
+    ec2,
+    inst,
+    placement.deviceIndex,
+    decision,
+    state,
+    save,
+    opts.signal,
+    config,
+  );
+  checkpoint(opts.signal, 'host configuration');
+
+  // Host: find the LNI by MAC, fence the network managers, then sysctls/link, address, routes and rule.
+  const link = await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds);
+  const fences = fenceFiles(distro, {
+    name: link.name,
+    mac: eni.macAddress,
+    vlanName: config.lni.vlan ? `${link.name}.${config.lni.vlan}` : undefined,
+  });
+  for (const f of fences)
+    if (await deps.files.write(f.path, f.content)) log.info({ path: f.path }, 'wrote network-manager fence');
+
+  const base = (address: LanAddress) => desiredHost(hostPlanInput(config, link.name, address));
+  const observe = (d: DesiredHost) =>
+    deps.hostNet.observe({
+      ifnames: [d.lniName, d.ifname],
+      table: d.table,
+      sysctlKeys: Object.keys(d.sysctls),
+    });
+
+  // Prelude: sysctls before the link comes up, so the LNI never answers ARP for the VPC address.
+  const placeholder = base({ address: '0.0.0.0', prefixLength: 32, source: 'static' });
+  const before = await observe(placeholder);
+  const sysctlsBefore =
+    state.host?.sysctlsBefore ??
+    Object.fromEntries(
+      Object.keys(placeholder.sysctls)
+        .map((k) => [k, before.sysctls[k] ?? ''])
+        .filter(([, v]) => v !== ''),
+    );
+  const prelude = diffHost(before, placeholder).filter((s) =>
+    ['sysctl', 'link-up', 'link-mtu', 'vlan-add'].includes(s.kind),
+  );
+  if (prelude.length)
+    await timed(deps, 'host-prelude', { steps: prelude.length }, () => deps.hostNet.apply(prelude));
+  checkpoint(opts.signal, 'addressing');
+
+  const address = await acquireAddress(config, deps, placeholder.ifname, state);
+  const desired = base(address);
+  const observed = await observe(desired);
+  const steps = diffHost(observed, desired);
+  if (steps.length)
+    await timed(deps, 'host-apply', { steps: steps.map((s) => s.kind) }, () => deps.hostNet.apply(steps));
+  if (address.source === 'pool' && steps.some((s) => s.kind === 'addr-add'))
+    await deps.hostNet.announce({ ifname: desired.ifname, address: address.address });
+  state.host = {
+    lniName: desired.lniName,
+    ifname: desired.ifname,
+    vlan: desired.vlan,
+    address,
+    table: desired.table,
+    rulePriority: desired.rulePriority,
+    onPrem: desired.onPrem,
+    sysctlsBefore,
+    files: fences.map((f) => f.path),
+  };
+  await save();
+  checkpoint(opts.signal, 'join');
+
+  let joined = false;
+  if (method && config.cluster.name) {
+    const params: JoinParams = {
+      method,
+      clusterName: config.cluster.name,
+      apiServerEndpoint: config.cluster.apiServerEndpoint,
+      certificateAuthority: config.cluster.certificateAuthority,
+      serviceCidr: config.cluster.serviceCidr,
+      nodeIp: inst.primaryIp,
+      labels: {
+        ...config.join.nodeLabels,
+        ...lniLabels({
+          lniAddress: address.address,
+          lniInterface: desired.ifname,
+          outpostArn: inst.outpostArn,
+        }),
+      },
+      kubeletExtraArgs: config.join.kubeletExtraArgs,
+    };
+    const joiner = new EksJoiner(deps.runner, deps.files, config.paths.hostRoot, state.join);
+    if (!(await joiner.alreadyJoined(params))) {
+      await timed(deps, 'join', { method }, () => joiner.join(params));
+      state.join = {
+        method,
+        nodeIp: params.nodeIp,
+        labels: params.labels,
+        at: new Date(clock.now()).toISOString(),
+      };
+      joined = true;
+    }
+  }
+  state.lastUp = { at: new Date(clock.now()).toISOString(), ok: true, durationMs: clock.now() - started };
+  await save();
+  log.info(
+    {
+      eni: eni.networkInterfaceId,
+      lni: desired.ifname,
+      address: `${address.address}/${address.prefixLength}`,
+      ms: clock.now() - started,
+    },
+    'up: converged',
+  );
+  return {
+    instanceId: inst.instanceId,
+    eniId: eni.networkInterfaceId,
+    lniName: desired.ifname,
+    address,
+    ec2Steps: decision.steps,
+    hostSteps: [...prelude, ...steps],
+    joined,
+    dryRun: false,
+  };
+}
+
+async function applyEc2(
+  deps: Deps,
+  ec2: Ec2,
+  inst: InstanceFacts,
+  deviceIndex: number,
+  decision: ReturnType<typeof planLni>,
+  state: AgentState,
+  save: () => Promise<void>,
+  signal: AbortSignal | undefined,
+  config: AgentConfig,
+): Promise<EniFacts> {
+  let eni = decision.eni;
+  let attachmentId = eni?.attachment?.attachmentId;
+  const record = () => {
+    if (!eni) return;
+    state.eni = {
+      id: eni.networkInterfaceId,
+      mac: eni.macAddress,
+      subnetId: eni.subnetId,
+      deviceIndex,
+      attachmentId,
+      createdByAgent: decision.createdByAgent,
+    };
+  };
+  record();
+  for (const step of decision.steps) {
+    checkpoint(signal, step.kind);
+    const id = () => {
+      if (!eni) throw new Ec2Error(`internal: ${step.kind} before the ENI exists`);
+      return eni.networkInterfaceId;
+    };
+    await timed(deps, step.kind, { eni: eni?.networkInterfaceId }, async () => {
+      switch (step.kind) {
+        case 'create-eni':
+          state.pendingCreate = {
+            clientToken: step.clientToken,
+            at: new Date(deps.clock.now()).toISOString(),
+          };
+          await save();
+          eni = await ec2.createNetworkInterface({
+            subnetId: step.subnetId,
+            description: step.description,
+            tags: step.tags,
+            clientToken: step.clientToken,
+          });
+          state.pendingCreate = undefined;
+          break;
+        case 'attach-eni':
+          attachmentId = await ec2.attachNetworkInterface({
+            eniId: id(),
+            instanceId: inst.instanceId,
+            deviceIndex: step.deviceIndex,
+          });
+          break;
+        case 'wait-attached':
+          eni = await ec2.waitForAttached({ eniId: id(), timeoutSeconds: config.lni.attachTimeoutSeconds });
+          attachmentId = eni.attachment?.attachmentId ?? attachmentId;
+          break;
+        case 'set-delete-on-termination': {
+          if (!attachmentId) throw new Ec2Error(`no attachment id for ${id()}`);
+          await ec2.setDeleteOnTermination({ eniId: id(), attachmentId, value: true });
+          break;
+        }
+        case 'create-tags':
+          await ec2.createTags({ resourceIds: [step.eniId], tags: step.tags });
+          break;
+        case 'delete-eni':
+          await ec2.deleteNetworkInterface({ eniId: step.eniId });
+          break;
+      }
+    });
+    record();
+    await save();
+  }
+  if (!eni) throw new Ec2Error('no LNI after applying the plan');
+  return eni;
+}
+
+async function waitForLink(deps: Deps, mac: string, timeoutSeconds: number): Promise<LinkFacts> {
+  const deadline = deps.clock.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const link = (await deps.hostNet.links()).find(
+      (l) => l.mac === mac.toLowerCase() && !l.kind?.includes('vlan'),
+    );
+    if (link) return link;
+    if (deps.clock.now() > deadline)
+      throw new HostNetworkError(`no interface with the LNI's MAC ${mac} appeared within ${timeoutSeconds}s`);
+    await deps.clock.sleep(100);
+  }
+}
+
+async function acquireAddress(
+  config: AgentConfig,
+  deps: Deps,
+  ifname: string,
+  state: AgentState,
+): Promise<LanAddress> {
+  const a = config.addressing;
+  if (a.mode === 'static') {
+    const { address, prefixLength } = parseCidr(a.address);
+    return { address, prefixLength, gateway: a.gateway, source: 'static' };
+  }
+  if (a.mode === 'dhcp') {
+    const lease = await timed(deps, 'dhcp-lease', { ifname }, () =>
+      deps.dhcp.lease({ ifname, timeoutSeconds: a.timeoutSeconds }),
+    );
+    state.dhcp = { ifname, pidFile: lease.pidFile };
+    return {
+      address: lease.address,
+      prefixLength: lease.prefixLength,
+      gateway: lease.gateway,
+      source: 'dhcp',
+    };
+  }
+  // pool: keep the address this node already claimed, else probe candidates (RFC 5227) and claim the first free one.
+  const previous = state.host?.address;
+  const observed = await deps.hostNet.observe({
+    ifnames: [ifname],
+    table: config.routes.table,
+    sysctlKeys: [],
+  });
+  if (
+    previous?.source === 'pool' &&
+    observed.addresses.some((x) => x.ifname === ifname && x.address === previous.address)
+  )
+    return { address: previous.address, prefixLength: a.prefixLength, gateway: a.gateway, source: 'pool' };
+  for (const candidate of rangeOf(a.start, a.end)) {
+    if (candidate === a.gateway) continue;
+    const inUse = await deps.hostNet.addressInUse({
+      ifname,
+      address: candidate,
+      timeoutMs: a.probeTimeoutMs,
+    });
+    deps.log.info({ candidate, inUse }, 'pool probe');
+    if (!inUse)
+      return { address: candidate, prefixLength: a.prefixLength, gateway: a.gateway, source: 'pool' };
+  }
+  throw new HostNetworkError(`every address from ${a.start} to ${a.end} is in use on the LAN`);
+}
+
+function hostPlanInput(config: AgentConfig, lniName: string, address: LanAddress): HostPlanInput {
+  return {
+    lniName,
+    mtu: config.lni.mtu,
+    vlanId: config.lni.vlan,
+    address,
+    table: config.routes.table,
+    rulePriority: config.routes.rulePriority,
+    onPrem: config.routes.onPrem,
+    sysctls: config.sysctls,
+  };
+}
+
+async function dryRunHost(
+  config: AgentConfig,
+  deps: Deps,
+  inst: InstanceFacts,
+  eni: EniFacts | undefined,
+  ec2Steps: Ec2Step[],
+): Promise<UpResult> {
+  const result: UpResult = {
+    instanceId: inst.instanceId,
+    eniId: eni?.networkInterfaceId,
+    ec2Steps,
+    hostSteps: [],
+    joined: false,
+    dryRun: true,
+  };
+  const link = eni && (await deps.hostNet.links()).find((l) => l.mac === eni.macAddress);
+  if (!link || config.addressing.mode !== 'static') {
+    deps.log.info(
+      { addressing: config.addressing.mode },
+      'would configure the LNI on the host once it is attached and addressed',
+    );
+    return result;
+  }
+  const { address, prefixLength } = parseCidr(config.addressing.address);
+  const d = desiredHost(
+    hostPlanInput(config, link.name, {
+      address,
+      prefixLength,
+      gateway: config.addressing.gateway,
+      source: 'static',
+    }),
+  );
+  result.hostSteps = diffHost(
+    await deps.hostNet.observe({
+      ifnames: [d.lniName, d.ifname],
+      table: d.table,
+      sysctlKeys: Object.keys(d.sysctls),
+    }),
+    d,
+  );
+  for (const s of result.hostSteps) deps.log.info({ step: s }, `would ${s.kind}`);
+  return { ...result, lniName: d.ifname };
+}

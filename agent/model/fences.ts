@@ -1,0 +1,51 @@
+// Pure: the files that keep each distro's network managers off the LNI, matched by MAC, across reboots.
+import type { Distro } from './types.ts';
+
+export interface FenceFile {
+  path: string;
+  content: string;
+}
+
+const HEADER =
+  "# Written by outposts-node-agent: keeps this distro's network manager off the LNI (matched by MAC).";
+
+export function fenceFiles(
+  distro: Distro,
+  lni: { name: string; mac: string; vlanName?: string },
+): FenceFile[] {
+  switch (distro) {
+    case 'al2':
+      // amazon-ec2-net-utils leaves an ifcfg with EC2SYNC=no alone; ONBOOT=no keeps network-scripts off it.
+      return [
+        {
+          path: `/etc/sysconfig/network-scripts/ifcfg-${lni.name}`,
+          content: `${HEADER}\nDEVICE=${lni.name}\nHWADDR=${lni.mac}\nBOOTPROTO=none\nONBOOT=no\nEC2SYNC=no\nNM_CONTROLLED=no\n`,
+        },
+      ];
+    case 'al2023':
+      // Sorts before nodeadm's 70-eks-*.network and ec2-net-utils' 80-ec2.network: first match wins.
+      return [
+        {
+          path: '/etc/systemd/network/09-outposts-node-agent-lni.network',
+          content: `${HEADER}\n[Match]\nPermanentMACAddress=${lni.mac}\n\n[Link]\nUnmanaged=yes\n`,
+        },
+        ...(lni.vlanName
+          ? [
+              {
+                path: '/etc/systemd/network/09-outposts-node-agent-vlan.network',
+                content: `${HEADER}\n[Match]\nName=${lni.vlanName}\n\n[Link]\nUnmanaged=yes\n`,
+              },
+            ]
+          : []),
+      ];
+    case 'rhel':
+      return [
+        {
+          path: '/etc/NetworkManager/conf.d/90-outposts-node-agent.conf',
+          content: `${HEADER}\n[keyfile]\nunmanaged-devices=mac:${lni.mac}${lni.vlanName ? `;interface-name:${lni.vlanName}` : ''}\n`,
+        },
+      ];
+    case 'other':
+      return [];
+  }
+}

@@ -1,0 +1,61 @@
+// Pure: the join parameters (kubelet pinned to the VPC address, LNI facts as node labels) and their renderings.
+import YAML from 'yaml';
+import type { JoinParams } from '../ports/joiner.ts';
+import type { Distro } from './types.ts';
+
+export const LABEL_PREFIX = 'outposts-node-agent';
+
+export function joinMethod(
+  mode: 'auto' | 'bootstrap-sh' | 'nodeadm',
+  distro: Distro,
+): 'bootstrap-sh' | 'nodeadm' | undefined {
+  if (mode !== 'auto') return mode;
+  if (distro === 'al2023') return 'nodeadm';
+  if (distro === 'al2' || distro === 'rhel') return 'bootstrap-sh';
+  return undefined;
+}
+
+export function lniLabels(facts: {
+  lniAddress: string;
+  lniInterface: string;
+  outpostArn?: string;
+}): Record<string, string> {
+  const labels: Record<string, string> = {
+    [`${LABEL_PREFIX}/lni-address`]: facts.lniAddress,
+    [`${LABEL_PREFIX}/lni-interface`]: facts.lniInterface,
+  };
+  const outpostId = facts.outpostArn?.split('/').pop();
+  if (outpostId) labels[`${LABEL_PREFIX}/outpost-id`] = outpostId;
+  return labels;
+}
+
+function kubeletFlags(p: JoinParams): string[] {
+  const labels = Object.entries(p.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return [`--node-ip=${p.nodeIp}`, ...(labels ? [`--node-labels=${labels}`] : []), ...p.kubeletExtraArgs];
+}
+
+/** AL2 / RHEL: the arguments to /etc/eks/bootstrap.sh. */
+export function bootstrapArgs(p: JoinParams): string[] {
+  return [
+    p.clusterName,
+    ...(p.apiServerEndpoint ? ['--apiserver-endpoint', p.apiServerEndpoint] : []),
+    ...(p.certificateAuthority ? ['--b64-cluster-ca', p.certificateAuthority] : []),
+    '--kubelet-extra-args',
+    kubeletFlags(p).join(' '),
+  ];
+}
+
+/** AL2023: the NodeConfig (node.eks.aws/v1alpha1) the agent hands to nodeadm. */
+export function nodeConfig(p: JoinParams): string {
+  const cluster: Record<string, string> = { name: p.clusterName };
+  if (p.apiServerEndpoint) cluster.apiServerEndpoint = p.apiServerEndpoint;
+  if (p.certificateAuthority) cluster.certificateAuthority = p.certificateAuthority;
+  if (p.serviceCidr) cluster.cidr = p.serviceCidr;
+  return `# Written by outposts-node-agent\n${YAML.stringify({
+    apiVersion: 'node.eks.aws/v1alpha1',
+    kind: 'NodeConfig',
+    spec: { cluster, kubelet: { flags: kubeletFlags(p) } },
+  })}`;
+}

@@ -1,0 +1,14 @@
+// Port: the host's network stack (links, addresses, routes, rules, sysctls) and LAN probes.
+import type { HostFacts, HostStep, LinkFacts } from '../model/types.ts';
+
+export interface HostNet {
+  links(): Promise<LinkFacts[]>;
+  /** Everything the host diff needs about these interfaces and this routing table. */
+  observe(input: { ifnames: string[]; table: number; sysctlKeys: string[] }): Promise<HostFacts>;
+  /** Applies route/rule/address/link steps in one batch and sysctl steps by writing /proc/sys. */
+  apply(steps: HostStep[]): Promise<void>;
+  /** RFC 5227 probe: true when some host already answers ARP for `address` on `ifname`. */
+  addressInUse(input: { ifname: string; address: string; timeoutMs: number }): Promise<boolean>;
+  /** Gratuitous ARP announcing `address` on `ifname`. */
+  announce(input: { ifname: string; address: string }): Promise<void>;
+}
