@@ -87,6 +87,9 @@ class UsageError extends AgentError {
 }
 
 async function main(): Promise<void> {
+  // The shipped runtime is pinned by packaging, not the host's Node: keep the SDK's Node-version notice
+  // out of the agent's output (an operator can still set the variable to false to see it).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     await buildCli(hideBin(process.argv)).parseAsync();
   } catch (err) {
@@ -96,7 +99,8 @@ async function main(): Promise<void> {
     if (!(err instanceof AgentError) && err instanceof Error && err.stack)
       process.stderr.write(`${err.stack}\n`);
   }
-  process.exitCode = exitCode;
+  // Exit now rather than when idle keep-alive sockets to IMDS/EC2 happen to close (logs are written synchronously).
+  process.exit(exitCode);
 }
 
 await main();

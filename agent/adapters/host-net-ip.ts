@@ -86,6 +86,8 @@ export class IpHostNet implements HostNet {
 
   private async ipJson<T>(args: string[]): Promise<T> {
     const r = await this.runner.run('ip', ['-json', ...args]);
+    // A policy table that holds no route yet does not exist for the kernel: that is an empty table.
+    if (r.exitCode !== 0 && /FIB table does not exist/.test(r.stderr)) return [] as T;
     if (r.exitCode !== 0) throw new HostNetworkError(`ip ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
     return (r.stdout.trim() ? JSON.parse(r.stdout) : []) as T;
   }
