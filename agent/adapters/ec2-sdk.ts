@@ -16,6 +16,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { createWaiter, WaiterState } from '@smithy/core/client';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Ec2Error } from '../errors.ts';
 import type { EniFacts, SubnetFacts } from '../model/types.ts';
 import type { CreateEniInput, Ec2 } from '../ports/ec2.ts';
@@ -78,7 +79,7 @@ export interface Ec2AdapterOptions {
   maxAttempts?: number;
   /** Bound for riding out eventual consistency on a just-created ENI. */
   consistencySeconds?: number;
-  onCall?: (action: string) => void;
+  requestTimeoutMs?: number;
 }
 
 export class SdkEc2 implements Ec2 {
