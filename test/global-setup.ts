@@ -1,6 +1,14 @@
-// Runs once per test run: builds the agent bundle the lab tests execute, and removes lab leftovers on exit.
+// Runs once per test run: removes labs left by killed runs, builds the agent bundle the lab tests execute.
 import { execFileSync } from 'node:child_process';
+import { cleanupLeftovers } from './lab/net/leftovers.ts';
 
-export default function setup() {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+export default async function setup() {
+  await cleanupLeftovers();
+  execFileSync(process.execPath, ['scripts/build.mjs'], {
+    stdio: 'inherit',
+    env: { ...process.env, QUIET_BUILD: '1' },
+  });
+  return async () => {
+    await cleanupLeftovers();
+  };
 }

@@ -91,6 +91,13 @@ export class SdkEc2 implements Ec2 {
       region: opts.region,
       retryMode: 'adaptive',
       maxAttempts: opts.maxAttempts ?? 8,
+      // The SDK waits forever by default (and only warns on requestTimeout unless told to throw):
+      // a hung endpoint must become a retry, then an error.
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: 3000,
+        requestTimeout: opts.requestTimeoutMs ?? 10_000,
+        throwOnRequestTimeout: true,
+      }),
     });
     this.consistencySeconds = opts.consistencySeconds ?? 30;
   }

@@ -27,7 +27,13 @@ export interface LabImage {
   platformDetails?: string;
 }
 
-export type LabInstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+export type LabInstanceState =
+  | 'pending'
+  | 'running'
+  | 'shutting-down'
+  | 'terminated'
+  | 'stopping'
+  | 'stopped';
 
 export interface LabInstance {
   instanceId: string;
@@ -120,7 +126,9 @@ export interface LabFixture {
   images?: Partial<LabImage>[];
   instances?: Partial<LabInstance>[];
   /** Foreign ENIs that exist before the agent runs (untagged, tagged by others, ...). */
-  enis?: (Partial<LabEni> & { attachTo?: { instanceId: string; deviceIndex: number; deleteOnTermination?: boolean } })[];
+  enis?: (Partial<LabEni> & {
+    attachTo?: { instanceId: string; deviceIndex: number; deleteOnTermination?: boolean };
+  })[];
 }
 
 export interface LabTimings {

@@ -5,14 +5,18 @@ import { ExitCode } from '../../agent/errors.ts';
 import { VERSION } from '../../agent/version.ts';
 
 const agent = (...args: string[]) =>
-  execa(process.execPath, ['dist/agent.mjs', ...args], { reject: false, env: { OUTPOSTS_NODE_AGENT__JOIN__MODE: 'none' } });
+  execa(process.execPath, ['dist/agent.mjs', ...args], {
+    reject: false,
+    env: { OUTPOSTS_NODE_AGENT__JOIN__MODE: 'none' },
+  });
 
 describe('cli', () => {
   it('prints the version and help and exits 0', async () => {
     expect((await agent('--version')).stdout).toBe(VERSION);
     const help = await agent('--help');
     expect(help.exitCode).toBe(0);
-    for (const cmd of ['up', 'release', 'sweep', 'watch', 'diagnose', 'status', 'config']) expect(help.stdout).toContain(cmd);
+    for (const cmd of ['up', 'release', 'sweep', 'watch', 'diagnose', 'status', 'config'])
+      expect(help.stdout).toContain(cmd);
   });
 
   it('exits with the config code and names the key on bad config', async () => {

@@ -33,7 +33,12 @@ describe('config', () => {
     ['unknown key', { lni: { bogus: 1 } }, 'lni.bogus', 1],
     ['wrong type', { lni: { mtu: 'big' } }, 'lni.mtu', 'big'],
     ['bad CIDR', { routes: { onPrem: ['10.1.0.1/16'] } }, 'routes.onPrem.0', '10.1.0.1/16'],
-    ['bad address', { addressing: { mode: 'static', address: '192.0.2.300/24' } }, 'addressing.address', '192.0.2.300/24'],
+    [
+      'bad address',
+      { addressing: { mode: 'static', address: '192.0.2.300/24' } },
+      'addressing.address',
+      '192.0.2.300/24',
+    ],
     [
       'gateway outside the address',
       { addressing: { mode: 'static', address: '192.0.2.10/24', gateway: '198.51.100.1' } },
@@ -78,14 +83,21 @@ describe('config', () => {
   });
 
   it('fails on a missing explicit file but not on a missing default file', async () => {
-    await expect(loadConfig({ file: '/nonexistent/x.yaml', explicitFile: true })).rejects.toThrow(/cannot read/);
+    await expect(loadConfig({ file: '/nonexistent/x.yaml', explicitFile: true })).rejects.toThrow(
+      /cannot read/,
+    );
     await expect(loadConfig({ file: '/nonexistent/x.yaml', sets: ['join.mode=none'] })).resolves.toBeTruthy();
   });
 
   it('documents every parameter with a default or a doc line', () => {
     const params = describeParameters();
     expect(params.map((p) => p.key)).toEqual(
-      expect.arrayContaining(['lni.deviceIndex', 'addressing.mode', 'routes.table', 'sweep.gracePeriodSeconds']),
+      expect.arrayContaining([
+        'lni.deviceIndex',
+        'addressing.mode',
+        'routes.table',
+        'sweep.gracePeriodSeconds',
+      ]),
     );
     for (const p of params) expect(p.doc, p.key).not.toBe('');
   });

@@ -1,7 +1,7 @@
 // Host planning: the steps from what `ip -json` shows to the LNI configuration, and none when converged.
 import { describe, expect, it } from 'vitest';
-import { desiredHost, diffHost, undoHost, vlanName } from '../../agent/model/plan-host.ts';
 import { maskToPrefix, rangeOf } from '../../agent/model/ipv4.ts';
+import { desiredHost, diffHost, undoHost, vlanName } from '../../agent/model/plan-host.ts';
 import type { HostFacts } from '../../agent/model/types.ts';
 
 const d = desiredHost({
@@ -17,9 +17,16 @@ const d = desiredHost({
 const fresh: HostFacts = {
   links: [{ ifindex: 3, name: 'ens6', mac: '02:aa:00:00:00:01', up: false, mtu: 9001 }],
   addresses: [{ ifname: 'ens6', address: '10.20.1.99', prefixLength: 24 }],
-  rules: [{ priority: 0, table: 'local' }, { priority: 32766, table: 'main' }],
+  rules: [
+    { priority: 0, table: 'local' },
+    { priority: 32766, table: 'main' },
+  ],
   routes: [],
-  sysctls: { 'net/ipv4/conf/ens6/arp_ignore': '0', 'net/ipv4/conf/ens6/arp_announce': '0', 'net/ipv4/conf/ens6/rp_filter': '1' },
+  sysctls: {
+    'net/ipv4/conf/ens6/arp_ignore': '0',
+    'net/ipv4/conf/ens6/arp_announce': '0',
+    'net/ipv4/conf/ens6/rp_filter': '1',
+  },
 };
 
 const converged: HostFacts = {
@@ -31,7 +38,11 @@ const converged: HostFacts = {
     { dst: 'default', gateway: '192.0.2.1', dev: 'ens6', table: '200' },
     { dst: '198.51.100.0/24', gateway: '192.0.2.1', dev: 'ens6', table: 'main' },
   ],
-  sysctls: { 'net/ipv4/conf/ens6/arp_ignore': '1', 'net/ipv4/conf/ens6/arp_announce': '2', 'net/ipv4/conf/ens6/rp_filter': '2' },
+  sysctls: {
+    'net/ipv4/conf/ens6/arp_ignore': '1',
+    'net/ipv4/conf/ens6/arp_announce': '2',
+    'net/ipv4/conf/ens6/rp_filter': '2',
+  },
 };
 
 describe('diffHost', () => {
@@ -42,9 +53,24 @@ describe('diffHost', () => {
     expect(steps).toContainEqual({ kind: 'addr-add', ifname: 'ens6', cidr: '192.0.2.10/24' });
     expect(steps).toContainEqual({ kind: 'link-mtu', ifname: 'ens6', mtu: 1500 });
     expect(steps).toContainEqual({ kind: 'rule-add', from: '192.0.2.10', table: 200, priority: 2000 });
-    expect(steps).toContainEqual({ kind: 'route-replace', dst: 'default', ifname: 'ens6', table: 200, gateway: '192.0.2.1', src: undefined });
-    expect(steps).toContainEqual({ kind: 'route-replace', dst: '198.51.100.0/24', ifname: 'ens6', table: 'main', gateway: '192.0.2.1' });
-    expect(steps.findIndex((s) => s.kind === 'link-up')).toBeGreaterThan(steps.findIndex((s) => s.kind === 'sysctl'));
+    expect(steps).toContainEqual({
+      kind: 'route-replace',
+      dst: 'default',
+      ifname: 'ens6',
+      table: 200,
+      gateway: '192.0.2.1',
+      src: undefined,
+    });
+    expect(steps).toContainEqual({
+      kind: 'route-replace',
+      dst: '198.51.100.0/24',
+      ifname: 'ens6',
+      table: 'main',
+      gateway: '192.0.2.1',
+    });
+    expect(steps.findIndex((s) => s.kind === 'link-up')).toBeGreaterThan(
+      steps.findIndex((s) => s.kind === 'sysctl'),
+    );
   });
 
   it('returns no step on a converged host', () => {
@@ -60,7 +86,14 @@ describe('diffHost', () => {
   });
 
   it('puts the address on a VLAN sub-interface and sets sysctls on both', () => {
-    const v = desiredHost({ ...d, lniName: 'ens6', vlanId: 42, sysctls: { arpIgnore: 1, arpAnnounce: 2, rpFilter: 2 }, address: d.address, onPrem: [] });
+    const v = desiredHost({
+      ...d,
+      lniName: 'ens6',
+      vlanId: 42,
+      sysctls: { arpIgnore: 1, arpAnnounce: 2, rpFilter: 2 },
+      address: d.address,
+      onPrem: [],
+    });
     expect(v.ifname).toBe('ens6.42');
     expect(Object.keys(v.sysctls)).toHaveLength(6);
     const steps = diffHost(converged, v);
@@ -71,7 +104,14 @@ describe('diffHost', () => {
 
   it('undoes exactly what it put in place', () => {
     const steps = undoHost(converged, d, { 'net/ipv4/conf/ens6/rp_filter': '1' });
-    expect(steps.map((s) => s.kind)).toEqual(['rule-del', 'route-del', 'route-del', 'route-del', 'addr-del', 'sysctl']);
+    expect(steps.map((s) => s.kind)).toEqual([
+      'rule-del',
+      'route-del',
+      'route-del',
+      'route-del',
+      'addr-del',
+      'sysctl',
+    ]);
   });
 });
 
@@ -83,6 +123,12 @@ describe('ipv4 helpers', () => {
     ['0.0.0.0', 0],
   ])('mask %s is /%i', (mask, prefix) => expect(maskToPrefix(mask)).toBe(prefix));
   it('rejects a non-contiguous mask', () => expect(() => maskToPrefix('255.0.255.0')).toThrow());
-  it('ranges inclusively', () => expect([...rangeOf('192.0.2.254', '192.0.3.1')]).toEqual(['192.0.2.254', '192.0.2.255', '192.0.3.0', '192.0.3.1']));
+  it('ranges inclusively', () =>
+    expect([...rangeOf('192.0.2.254', '192.0.3.1')]).toEqual([
+      '192.0.2.254',
+      '192.0.2.255',
+      '192.0.3.0',
+      '192.0.3.1',
+    ]));
   it('keeps VLAN names within 15 characters', () => expect(vlanName('enP2p1s0f1np1', 4000)).toBe('lni.4000'));
 });

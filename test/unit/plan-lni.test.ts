@@ -15,14 +15,38 @@ const instance: InstanceFacts = {
   primaryIp: '10.20.1.11',
   interfaces: [],
 };
-const subnet: SubnetFacts = { subnetId: 'subnet-1', vpcId: 'vpc-1', cidrBlock: '10.20.1.0/24', availabilityZone: 'us-west-2a', enableLniAtDeviceIndex: 1 };
-const ourTags = { [TAG_OWNER]: 'i-0abc', [TAG_NO_MANAGE]: 'true', 'outposts-node-agent:cluster': 'edge', Name: 'lni-i-0abc' };
+const subnet: SubnetFacts = {
+  subnetId: 'subnet-1',
+  vpcId: 'vpc-1',
+  cidrBlock: '10.20.1.0/24',
+  availabilityZone: 'us-west-2a',
+  enableLniAtDeviceIndex: 1,
+};
+const ourTags = {
+  [TAG_OWNER]: 'i-0abc',
+  [TAG_NO_MANAGE]: 'true',
+  'outposts-node-agent:cluster': 'edge',
+  Name: 'lni-i-0abc',
+};
 
 function eni(id: string, extra: Partial<EniFacts> = {}): EniFacts {
-  return { networkInterfaceId: id, subnetId: 'subnet-1', macAddress: '02:aa:00:00:00:01', status: 'available', tags: {}, ...extra };
+  return {
+    networkInterfaceId: id,
+    subnetId: 'subnet-1',
+    macAddress: '02:aa:00:00:00:01',
+    status: 'available',
+    tags: {},
+    ...extra,
+  };
 }
 function attached(deviceIndex: number, dot = true) {
-  return { attachmentId: 'eni-attach-1', instanceId: 'i-0abc', deviceIndex, status: 'attached', deleteOnTermination: dot };
+  return {
+    attachmentId: 'eni-attach-1',
+    instanceId: 'i-0abc',
+    deviceIndex,
+    status: 'attached',
+    deleteOnTermination: dot,
+  };
 }
 const kinds = (d: ReturnType<typeof planLni>) => d.steps.map((s) => s.kind);
 
@@ -36,13 +60,25 @@ describe('planLni', () => {
   });
 
   it('does nothing for a tagged LNI attached with DeleteOnTermination (converged)', () => {
-    const d = planLni({ instance, subnet, deviceIndex: 1, cluster: 'edge', enis: [eni('eni-1', { status: 'in-use', tags: ourTags, attachment: attached(1) })] });
+    const d = planLni({
+      instance,
+      subnet,
+      deviceIndex: 1,
+      cluster: 'edge',
+      enis: [eni('eni-1', { status: 'in-use', tags: ourTags, attachment: attached(1) })],
+    });
     expect(d.source).toBe('attached');
     expect(d.steps).toEqual([]);
   });
 
   it('adopts a launch-template LNI: adds the missing tags and DeleteOnTermination, creates nothing', () => {
-    const d = planLni({ instance, subnet, deviceIndex: 1, cluster: 'edge', enis: [eni('eni-lt', { status: 'in-use', attachment: attached(1, false) })] });
+    const d = planLni({
+      instance,
+      subnet,
+      deviceIndex: 1,
+      cluster: 'edge',
+      enis: [eni('eni-lt', { status: 'in-use', attachment: attached(1, false) })],
+    });
     expect(kinds(d)).toEqual(['create-tags', 'set-delete-on-termination']);
     expect(d.createdByAgent).toBe(false);
     expect(d.steps[0]).toMatchObject({ tags: expect.objectContaining({ [TAG_NO_MANAGE]: 'true' }) });
@@ -62,23 +98,48 @@ describe('planLni', () => {
   });
 
   it('never adopts an available ENI owned by another instance', () => {
-    const d = planLni({ instance, subnet, deviceIndex: 1, enis: [eni('eni-x', { tags: { [TAG_OWNER]: 'i-other' } })] });
+    const d = planLni({
+      instance,
+      subnet,
+      deviceIndex: 1,
+      enis: [eni('eni-x', { tags: { [TAG_OWNER]: 'i-other' } })],
+    });
     expect(d.source).toBe('create');
   });
 
   it('reuses the pending ClientToken after a crash during create, and a fresh one after a release', () => {
-    const state = { ...emptyState('i-0abc', 'now'), pendingCreate: { clientToken: 'ona-i-0abc-g0', at: 'now' } };
-    expect(planLni({ instance, subnet, deviceIndex: 1, enis: [], state }).steps[0]).toMatchObject({ clientToken: 'ona-i-0abc-g0' });
+    const state = {
+      ...emptyState('i-0abc', 'now'),
+      pendingCreate: { clientToken: 'ona-i-0abc-g0', at: 'now' },
+    };
+    expect(planLni({ instance, subnet, deviceIndex: 1, enis: [], state }).steps[0]).toMatchObject({
+      clientToken: 'ona-i-0abc-g0',
+    });
     const released = { ...emptyState('i-0abc', 'now'), tokenGeneration: 3 };
-    expect(planLni({ instance, subnet, deviceIndex: 1, enis: [], state: released }).steps[0]).toMatchObject({ clientToken: 'ona-i-0abc-g3' });
+    expect(planLni({ instance, subnet, deviceIndex: 1, enis: [], state: released }).steps[0]).toMatchObject({
+      clientToken: 'ona-i-0abc-g3',
+    });
   });
 
   it('waits for an attachment still attaching', () => {
-    const d = planLni({ instance, subnet, deviceIndex: 1, cluster: 'edge', enis: [eni('eni-1', { tags: ourTags, attachment: { ...attached(1), status: 'attaching' } })] });
+    const d = planLni({
+      instance,
+      subnet,
+      deviceIndex: 1,
+      cluster: 'edge',
+      enis: [eni('eni-1', { tags: ourTags, attachment: { ...attached(1), status: 'attaching' } })],
+    });
     expect(kinds(d)).toEqual(['wait-attached']);
   });
 
   it('refuses when the LNI index holds an ENI from another subnet', () => {
-    expect(() => planLni({ instance, subnet, deviceIndex: 1, enis: [eni('eni-vpc', { subnetId: 'subnet-9', attachment: attached(1) })] })).toThrow(LniConflict);
+    expect(() =>
+      planLni({
+        instance,
+        subnet,
+        deviceIndex: 1,
+        enis: [eni('eni-vpc', { subnetId: 'subnet-9', attachment: attached(1) })],
+      }),
+    ).toThrow(LniConflict);
   });
 });

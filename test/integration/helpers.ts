@@ -1,0 +1,50 @@
+// Shared test helpers: configs for lab nodes, host snapshots for "nothing changed" checks, EC2 call counts.
+import type { Lab, LabNode } from '../lab/lab.ts';
+import { LAB_ADDRS } from '../lab/net/index.ts';
+import type { CallRecord } from '../lab/types.ts';
+
+export const CLUSTER = 'edge-lab';
+
+export function staticConfig(address: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    cluster: { name: CLUSTER },
+    addressing: { mode: 'static', address: `${address}/24`, gateway: LAB_ADDRS.lanGateway },
+    ...extra,
+  };
+}
+
+/** Everything `ip -json` and the LNI sysctls say about a node, to prove a run changed nothing. */
+export async function hostSnapshot(lab: Lab, node: LabNode): Promise<string> {
+  const run = async (args: string[]) => (await lab.net.exec(node.ns, 'ip', ['-json', ...args])).stdout;
+  const parts = await Promise.all([
+    run(['link', 'show']),
+    run(['addr', 'show']),
+    run(['rule', 'show']),
+    run(['route', 'show', 'table', 'all']),
+    lab.net
+      .exec(node.ns, 'sh', [
+        '-c',
+        'grep -H . /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_announce /proc/sys/net/ipv4/conf/*/rp_filter',
+      ])
+      .then((r) => r.stdout),
+  ]);
+  // Counters move with any traffic; they are not configuration.
+  return parts.join('\n').replace(/"stats64":\{[^}]*\{[^}]*\}[^}]*\{[^}]*\}\}/g, '');
+}
+
+export function callsFrom(lab: Lab, node: LabNode, since = 0): CallRecord[] {
+  return lab.ec2.calls().filter((c) => c.seq > since && c.source.endsWith(node.primaryIp));
+}
+
+export function mutating(calls: CallRecord[]): CallRecord[] {
+  return calls.filter((c) => c.mutating);
+}
+
+export function lastSeq(lab: Lab): number {
+  return lab.ec2.calls().at(-1)?.seq ?? 0;
+}
+
+/** The name of the interface in the node's namespace that has this MAC. */
+export async function ifnameByMac(lab: Lab, node: LabNode, mac: string): Promise<string | undefined> {
+  return (await lab.net.linkByMac(node.ns, mac))?.ifname;
+}

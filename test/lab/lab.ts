@@ -1,0 +1,311 @@
+// The whole lab in one object: EC2 + IMDS endpoints wired to real namespaces, and a way to run the agent on a node.
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { execa } from 'execa';
+import YAML from 'yaml';
+import { DEFAULT_FIXTURE_PATH, loadFixture } from './ec2/fixture.ts';
+import { type RunningServer, serve } from './ec2/http-util.ts';
+import { createEc2Handler, type Ec2Handler } from './ec2/server.ts';
+import { Ec2State } from './ec2/state.ts';
+import { createImdsHandler, type ImdsHandler } from './imds/server.ts';
+import { type IfaceNaming, LAB_ADDRS, LabNetwork, nodePrimaryIp } from './net/index.ts';
+import type { LabFixture, LabInstance, LabTimings } from './types.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const STAND_INS = join(ROOT, 'test/integration/stand-ins');
+export const LAB_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'lab-secret-not-real',
+};
+
+export const OS_RELEASE = {
+  al2: 'NAME="Amazon Linux"\nVERSION="2"\nID="amzn"\nID_LIKE="centos rhel fedora"\nVERSION_ID="2"\nPRETTY_NAME="Amazon Linux 2"\n',
+  al2023:
+    'NAME="Amazon Linux"\nVERSION="2023"\nID="amzn"\nID_LIKE="fedora"\nVERSION_ID="2023"\nPRETTY_NAME="Amazon Linux 2023.6.20250101"\n',
+  rhel: 'NAME="Red Hat Enterprise Linux"\nVERSION="9.4 (Plow)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\nPRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\n',
+} as const;
+export type LabDistro = keyof typeof OS_RELEASE;
+
+export interface LabNode {
+  n: number;
+  instanceId: string;
+  ns: string;
+  primaryIp: string;
+  primaryMac: string;
+  /** Per-node scratch: host root, state, lock and run dir live here. */
+  dir: string;
+  hostRoot: string;
+  configPath: string;
+  statePath: string;
+  runDir: string;
+  /** What the agent's environment is on this node (endpoints, credentials, paths). */
+  env: Record<string, string>;
+}
+
+export interface LabOptions {
+  nodes?: number;
+  fixture?: LabFixture;
+  timings?: Partial<LabTimings>;
+  /** Hot-plugged NIC names per node (1-based); default odd nodes ethN, even nodes ensN+5. */
+  naming?: (n: number) => IfaceNaming | undefined;
+  dhcp?: boolean;
+  distro?: LabDistro;
+}
+
+export interface AgentRun {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  /** The JSON log lines the agent wrote to stderr. */
+  logs: Record<string, unknown>[];
+}
+
+/** Adds instances to the fixture so it has `count` of them, at the addresses the network gives node N. */
+function withInstances(fixture: LabFixture, count: number): LabFixture {
+  const instances = [...(fixture.instances ?? [])];
+  const template = instances[0] ?? {};
+  for (let n = instances.length + 1; n <= count; n++)
+    instances.push({
+      ...template,
+      instanceId: `i-0a1b2c3d4e5f${(60000 + n).toString(16).padStart(5, '0')}`,
+      privateIpAddress: nodePrimaryIp(n),
+      tags: [{ key: 'Name', value: `lab-node-${n}` }],
+    });
+  return { ...fixture, instances: instances.slice(0, count) };
+}
+
+export class Lab {
+  private readonly servers: RunningServer[] = [];
+
+  private constructor(
+    readonly state: Ec2State,
+    readonly ec2: Ec2Handler,
+    readonly imds: ImdsHandler,
+    readonly net: LabNetwork,
+    readonly nodes: LabNode[],
+  ) {}
+
+  /** Loopback URLs of the endpoints, for the test process's own SDK/CLI calls. */
+  ec2Url = '';
+  imdsUrl = '';
+
+  static async start(opts: LabOptions = {}): Promise<Lab> {
+    const count = opts.nodes ?? 2;
+    const fixture = withInstances(opts.fixture ?? (await loadFixture(DEFAULT_FIXTURE_PATH)), count);
+    const state = new Ec2State({ fixture, timings: opts.timings });
+    const instances = state.instances();
+    const primaryMac = (i: LabInstance) =>
+      state.enisOfInstance(i.instanceId).find((e) => e.attachment?.deviceIndex === 0)?.macAddress ?? '';
+    let net: LabNetwork | undefined;
+    try {
+      net = await LabNetwork.create({
+        nodes: instances.map((i, k) => ({
+          instanceId: i.instanceId,
+          primaryIp: i.privateIpAddress,
+          primaryMac: primaryMac(i),
+          naming: opts.naming?.(k + 1),
+        })),
+        dhcp: opts.dhcp ?? true,
+      });
+      await state.setHotPlug(net.hotPlug, { replay: true });
+      const ec2 = createEc2Handler(state);
+      const imds = createImdsHandler({ state });
+      const nodes = await Promise.all(
+        instances.map((i, k) =>
+          Lab.prepareNode(net as LabNetwork, i, k + 1, primaryMac(i), opts.distro ?? 'al2023'),
+        ),
+      );
+      const lab = new Lab(state, ec2, imds, net, nodes);
+      const [imdsSock, ec2Sock] = await net.listen(net.ns.vpc, [
+        { host: LAB_ADDRS.imds, port: 80 },
+        { host: LAB_ADDRS.vpcRouter, port: LAB_ADDRS.ec2Port },
+      ]);
+      if (!imdsSock || !ec2Sock) throw new Error('lab: listening sockets in the vpc namespace missing');
+      lab.servers.push(await serve(imds, { handle: imdsSock }), await serve(ec2, { handle: ec2Sock }));
+      const ec2Local = await serve(ec2, { host: '127.0.0.1', port: 0 });
+      const imdsLocal = await serve(imds, { host: '127.0.0.1', port: 0 });
+      lab.servers.push(ec2Local, imdsLocal);
+      lab.ec2Url = ec2Local.url;
+      lab.imdsUrl = imdsLocal.url;
+      return lab;
+    } catch (err) {
+      state.dispose();
+      await net?.destroy();
+      throw err;
+    }
+  }
+
+  private static async prepareNode(
+    net: LabNetwork,
+    i: LabInstance,
+    n: number,
+    mac: string,
+    distro: LabDistro,
+  ): Promise<LabNode> {
+    const dir = join(net.tmpDir, `node${n}`);
+    const hostRoot = join(dir, 'root');
+    const node: LabNode = {
+      n,
+      instanceId: i.instanceId,
+      ns: net.nodeNs(n),
+      primaryIp: i.privateIpAddress,
+      primaryMac: mac,
+      dir,
+      hostRoot,
+      configPath: join(dir, 'config.yaml'),
+      statePath: join(dir, 'state', 'state.json'),
+      runDir: join(dir, 'run'),
+      env: {},
+    };
+    node.env = {
+      ...LAB_CREDENTIALS,
+      AWS_ENDPOINT_URL_EC2: `http://${LAB_ADDRS.vpcRouter}:${LAB_ADDRS.ec2Port}`,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${LAB_ADDRS.imds}/`,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      STAND_IN_RECORD: join(dir, 'join.args'),
+      OUTPOSTS_NODE_AGENT__PATHS__STATE_FILE: node.statePath,
+      OUTPOSTS_NODE_AGENT__PATHS__LOCK_FILE: join(dir, 'agent.lock'),
+      OUTPOSTS_NODE_AGENT__PATHS__RUN_DIR: node.runDir,
+      OUTPOSTS_NODE_AGENT__PATHS__HOST_ROOT: hostRoot,
+    };
+    await mkdir(join(hostRoot, 'etc/eks'), { recursive: true });
+    await writeFile(join(hostRoot, 'etc/os-release'), OS_RELEASE[distro]);
+    await copyFile(join(STAND_INS, 'bootstrap.sh'), join(hostRoot, 'etc/eks/bootstrap.sh'));
+    return node;
+  }
+
+  node(n: number): LabNode {
+    const node = this.nodes[n - 1];
+    if (!node) throw new Error(`lab has no node ${n}`);
+    return node;
+  }
+
+  /** A real EC2 client on loopback, for assertions and for seeding the lab the way AWS users would. */
+  sdk(): EC2Client {
+    return new EC2Client({
+      endpoint: this.ec2Url,
+      region: this.state.region,
+      credentials: {
+        accessKeyId: LAB_CREDENTIALS.AWS_ACCESS_KEY_ID,
+        secretAccessKey: LAB_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      },
+      maxAttempts: 1,
+    });
+  }
+
+  async setDistro(node: LabNode, distro: LabDistro): Promise<void> {
+    await writeFile(join(node.hostRoot, 'etc/os-release'), OS_RELEASE[distro]);
+  }
+
+  async writeConfig(node: LabNode, config: Record<string, unknown>): Promise<void> {
+    await writeFile(node.configPath, YAML.stringify(config));
+  }
+
+  /** The agent's command line: the bundle under Node, or a compiled executable named by AGENT_BIN. */
+  static agentCommand(): string[] {
+    const bin = process.env.AGENT_BIN;
+    return bin ? [bin] : [process.execPath, join(ROOT, 'dist/agent.mjs')];
+  }
+
+  /** Runs the agent inside the node's namespace, as it runs on the node (log lines parsed from stderr). */
+  async agent(
+    node: LabNode,
+    args: string[],
+    opts: { env?: Record<string, string>; timeoutMs?: number; config?: Record<string, unknown> } = {},
+  ): Promise<AgentRun> {
+    if (opts.config) await this.writeConfig(node, opts.config);
+    const r = await execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        node.ns,
+        ...Lab.agentCommand(),
+        ...args,
+        '--config',
+        node.configPath,
+        '--log-format',
+        'json',
+      ],
+      {
+        reject: false,
+        env: { ...node.env, ...opts.env },
+        extendEnv: false,
+        timeout: opts.timeoutMs ?? 60_000,
+      },
+    );
+    return {
+      exitCode: r.exitCode,
+      stdout: String(r.stdout),
+      stderr: String(r.stderr),
+      logs: parseLogs(String(r.stderr)),
+    };
+  }
+
+  /** Starts the agent without waiting (for crash and signal tests). */
+  spawnAgent(node: LabNode, args: string[], opts: { env?: Record<string, string> } = {}) {
+    return execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        node.ns,
+        ...Lab.agentCommand(),
+        ...args,
+        '--config',
+        node.configPath,
+        '--log-format',
+        'json',
+      ],
+      {
+        reject: false,
+        env: { ...node.env, ...opts.env },
+        extendEnv: false,
+        buffer: true,
+      },
+    );
+  }
+
+  async readState(node: LabNode): Promise<Record<string, unknown> | undefined> {
+    try {
+      return JSON.parse(await readFile(node.statePath, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** ENIs that carry the agent's owner tag for this node's instance (from the lab's EC2 state). */
+  ownedEnis(node: LabNode) {
+    return this.state
+      .allEnis()
+      .filter((e) =>
+        e.tags.some((t) => t.key === 'outposts-node-agent:owner-instance' && t.value === node.instanceId),
+      );
+  }
+
+  async destroy(): Promise<void> {
+    this.ec2.dispose();
+    this.imds.dispose();
+    await Promise.allSettled(this.servers.map((s) => s.close()));
+    await this.state.settled().catch(() => {});
+    this.state.dispose();
+    await this.net.destroy();
+  }
+}
+
+export function parseLogs(stderr: string): Record<string, unknown>[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
