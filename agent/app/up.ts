@@ -11,6 +11,7 @@ import { desiredHost, diffHost, type HostPlanInput } from '../model/plan-host.ts
 import { joinMethod, lniLabels } from '../model/plan-join.ts';
 import { type Ec2Step, LniConflict, planLni } from '../model/plan-lni.ts';
 import { type AgentState, emptyState } from '../model/state.ts';
+import { TAG_CREATED_AT } from '../model/tags.ts';
 import type {
   DesiredHost,
   EniFacts,
@@ -129,6 +130,7 @@ async function converge(
       cluster: config.cluster.name,
       enis,
       state,
+      now: new Date(clock.now()).toISOString(),
     });
   } catch (err) {
     if (err instanceof LniConflict) throw new PreflightError(err.message);
@@ -308,7 +310,7 @@ async function applyEc2(
         case 'create-eni':
           state.pendingCreate = {
             clientToken: step.clientToken,
-            at: new Date(deps.clock.now()).toISOString(),
+            at: step.tags[TAG_CREATED_AT] ?? new Date(deps.clock.now()).toISOString(),
           };
           await save();
           eni = await ec2.createNetworkInterface({

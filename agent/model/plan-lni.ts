@@ -1,7 +1,7 @@
 // Pure decision: which ENI is this instance's one LNI, and which EC2 steps make it so.
 import type { AgentState } from './state.ts';
 import { clientTokenFor } from './state.ts';
-import { lniTags, missingTags, TAG_OWNER } from './tags.ts';
+import { lniTags, missingTags, TAG_CREATED_AT, TAG_OWNER } from './tags.ts';
 import type { EniFacts, InstanceFacts, SubnetFacts } from './types.ts';
 
 export type Ec2Step =
@@ -37,6 +37,8 @@ export interface LniInput {
   /** ENIs attached to this instance, and ENIs tagged as owned by it (any status). */
   enis: EniFacts[];
   state?: AgentState;
+  /** ISO time of this run; stamped on a created ENI (a retried create reuses the pending one's). */
+  now: string;
 }
 
 function attachedHere(e: EniFacts, instanceId: string): boolean {
@@ -99,7 +101,9 @@ export function planLni(input: LniInput): LniDecision {
   }
 
   const generation = state?.tokenGeneration ?? 0;
+  // A retried create must repeat its parameters exactly, or EC2 answers IdempotentParameterMismatch.
   const clientToken = state?.pendingCreate?.clientToken ?? clientTokenFor(instance.instanceId, generation);
+  const createdAt = state?.pendingCreate?.at ?? input.now;
   return {
     source: 'create',
     createdByAgent: true,
@@ -108,7 +112,7 @@ export function planLni(input: LniInput): LniDecision {
         kind: 'create-eni',
         subnetId: subnet.subnetId,
         clientToken,
-        tags: wantTags,
+        tags: { ...wantTags, [TAG_CREATED_AT]: createdAt },
         description: `LNI of ${instance.instanceId} (outposts-node-agent)`,
       },
       ...attachSteps(deviceIndex, undefined),

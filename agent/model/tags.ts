@@ -1,6 +1,8 @@
 // The tags the agent puts on the LNI it owns (DESIGN.md section 5) and ownership tests on them.
 export const TAG_OWNER = 'outposts-node-agent:owner-instance';
 export const TAG_CLUSTER = 'outposts-node-agent:cluster';
+/** When the agent created the ENI (EC2 reports no creation time); sweep's grace period counts from it. */
+export const TAG_CREATED_AT = 'outposts-node-agent:created-at';
 /** The VPC CNI leaves an ENI alone when this tag is "true" (amazon-vpc-cni-k8s pkg/ipamd). */
 export const TAG_NO_MANAGE = 'node.k8s.amazonaws.com/no_manage';
 

@@ -48,19 +48,24 @@ function attached(deviceIndex: number, dot = true) {
     deleteOnTermination: dot,
   };
 }
+const NOW = '2026-11-25T12:00:00.000Z';
 const kinds = (d: ReturnType<typeof planLni>) => d.steps.map((s) => s.kind);
 
 describe('planLni', () => {
   it('creates, attaches and sets DeleteOnTermination when nothing exists', () => {
-    const d = planLni({ instance, subnet, deviceIndex: 1, cluster: 'edge', enis: [] });
+    const d = planLni({ now: NOW, instance, subnet, deviceIndex: 1, cluster: 'edge', enis: [] });
     expect(d.source).toBe('create');
     expect(kinds(d)).toEqual(['create-eni', 'attach-eni', 'wait-attached', 'set-delete-on-termination']);
     const create = d.steps[0];
-    expect(create).toMatchObject({ clientToken: clientTokenFor('i-0abc', 0), tags: ourTags });
+    expect(create).toMatchObject({
+      clientToken: clientTokenFor('i-0abc', 0),
+      tags: { ...ourTags, 'outposts-node-agent:created-at': NOW },
+    });
   });
 
   it('does nothing for a tagged LNI attached with DeleteOnTermination (converged)', () => {
     const d = planLni({
+      now: NOW,
       instance,
       subnet,
       deviceIndex: 1,
@@ -73,6 +78,7 @@ describe('planLni', () => {
 
   it('adopts a launch-template LNI: adds the missing tags and DeleteOnTermination, creates nothing', () => {
     const d = planLni({
+      now: NOW,
       instance,
       subnet,
       deviceIndex: 1,
@@ -86,6 +92,7 @@ describe('planLni', () => {
 
   it('re-attaches our own available ENI left by a crash instead of creating another, and deletes extra ones', () => {
     const d = planLni({
+      now: NOW,
       instance,
       subnet,
       deviceIndex: 1,
@@ -99,6 +106,7 @@ describe('planLni', () => {
 
   it('never adopts an available ENI owned by another instance', () => {
     const d = planLni({
+      now: NOW,
       instance,
       subnet,
       deviceIndex: 1,
@@ -112,17 +120,20 @@ describe('planLni', () => {
       ...emptyState('i-0abc', 'now'),
       pendingCreate: { clientToken: 'ona-i-0abc-g0', at: 'now' },
     };
-    expect(planLni({ instance, subnet, deviceIndex: 1, enis: [], state }).steps[0]).toMatchObject({
+    expect(planLni({ now: NOW, instance, subnet, deviceIndex: 1, enis: [], state }).steps[0]).toMatchObject({
       clientToken: 'ona-i-0abc-g0',
     });
     const released = { ...emptyState('i-0abc', 'now'), tokenGeneration: 3 };
-    expect(planLni({ instance, subnet, deviceIndex: 1, enis: [], state: released }).steps[0]).toMatchObject({
+    expect(
+      planLni({ now: NOW, instance, subnet, deviceIndex: 1, enis: [], state: released }).steps[0],
+    ).toMatchObject({
       clientToken: 'ona-i-0abc-g3',
     });
   });
 
   it('waits for an attachment still attaching', () => {
     const d = planLni({
+      now: NOW,
       instance,
       subnet,
       deviceIndex: 1,
@@ -135,6 +146,7 @@ describe('planLni', () => {
   it('refuses when the LNI index holds an ENI from another subnet', () => {
     expect(() =>
       planLni({
+        now: NOW,
         instance,
         subnet,
         deviceIndex: 1,
