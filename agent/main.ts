@@ -41,7 +41,19 @@ export function buildCli(argv: string[]): Argv {
       {},
       wrap(lazy(() => import('./cli/up.ts'))),
     )
-    .command('release', 'undo what the state file says this agent created', {}, wrap(notBuilt('release')))
+    .command(
+      'release',
+      'undo what the state file says this agent created',
+      (y) =>
+        y
+          .option('reason', {
+            choices: ['manual', 'stop', 'terminate'] as const,
+            default: 'manual' as const,
+            describe: 'manual: undo all; stop: systemd stop (policy release.onStop, or onTerminate when the ASG says Terminated); terminate: policy release.onTerminate',
+          })
+          .option('json', { type: 'boolean', default: false }),
+      wrap(lazy(() => import('./cli/release.ts'))),
+    )
     .command('sweep', "delete orphaned ENIs that carry this agent's tags", {}, wrap(notBuilt('sweep')))
     .command('watch', 'keep the LNI host configuration converged', {}, wrap(notBuilt('watch')))
     .command(

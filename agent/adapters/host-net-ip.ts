@@ -61,6 +61,8 @@ function stepToBatchLine(s: HostStep): string | undefined {
       return `link set dev ${s.ifname} mtu ${s.mtu}`;
     case 'vlan-add':
       return `link add link ${s.parent} name ${s.ifname} type vlan id ${s.id}`;
+    case 'link-del':
+      return `link del dev ${s.ifname}`;
     case 'addr-add':
       return `addr add ${s.cidr} dev ${s.ifname}`;
     case 'addr-del':

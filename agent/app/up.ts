@@ -101,6 +101,7 @@ async function converge(
       { key: 'paths.stateFile', message: `belongs to instance ${loaded.instanceId}, not ${inst.instanceId}` },
     ]);
   const state = loaded ?? emptyState(inst.instanceId, new Date(clock.now()).toISOString());
+  state.region = inst.region;
   const save = async () => {
     if (opts.dryRun) return;
     state.updatedAt = new Date(clock.now()).toISOString();

@@ -6,6 +6,8 @@ export const STATE_VERSION = 1;
 export interface AgentState {
   version: typeof STATE_VERSION;
   instanceId: string;
+  /** Region of the instance, so release can reach EC2 even when IMDS is already gone at shutdown. */
+  region?: string;
   updatedAt: string;
   /** Bumped whenever the agent deletes an ENI it created, so the next create uses a fresh ClientToken. */
   tokenGeneration: number;

@@ -119,6 +119,7 @@ export type HostStep =
   | { kind: 'link-up'; ifname: string }
   | { kind: 'link-mtu'; ifname: string; mtu: number }
   | { kind: 'vlan-add'; parent: string; ifname: string; id: number }
+  | { kind: 'link-del'; ifname: string }
   | { kind: 'addr-add'; ifname: string; cidr: string }
   | { kind: 'addr-del'; ifname: string; cidr: string }
   | {
