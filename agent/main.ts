@@ -49,12 +49,21 @@ export function buildCli(argv: string[]): Argv {
           .option('reason', {
             choices: ['manual', 'stop', 'terminate'] as const,
             default: 'manual' as const,
-            describe: 'manual: undo all; stop: systemd stop (policy release.onStop, or onTerminate when the ASG says Terminated); terminate: policy release.onTerminate',
+            describe:
+              'manual: undo all; stop: systemd stop (policy release.onStop, or onTerminate when the ASG says Terminated); terminate: policy release.onTerminate',
           })
           .option('json', { type: 'boolean', default: false }),
       wrap(lazy(() => import('./cli/release.ts'))),
     )
-    .command('sweep', "delete orphaned ENIs that carry this agent's tags", {}, wrap(notBuilt('sweep')))
+    .command(
+      'sweep',
+      "delete orphaned ENIs that carry this agent's tags",
+      (y) =>
+        y
+          .option('region', { type: 'string', describe: 'region to sweep (default: from IMDS)' })
+          .option('json', { type: 'boolean', default: false }),
+      wrap(lazy(() => import('./cli/sweep.ts'))),
+    )
     .command('watch', 'keep the LNI host configuration converged', {}, wrap(notBuilt('watch')))
     .command(
       'diagnose',

@@ -4,6 +4,8 @@ import {
   CreateNetworkInterfaceCommand,
   CreateTagsCommand,
   DeleteNetworkInterfaceCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
   DetachNetworkInterfaceCommand,
@@ -11,6 +13,7 @@ import {
   type Filter,
   ModifyNetworkInterfaceAttributeCommand,
   type NetworkInterface,
+  paginateDescribeInstances,
   paginateDescribeNetworkInterfaces,
   type Subnet,
   type Tag,
@@ -18,8 +21,8 @@ import {
 import { createWaiter, WaiterState } from '@smithy/core/client';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Ec2Error } from '../errors.ts';
-import type { EniFacts, SubnetFacts } from '../model/types.ts';
-import type { CreateEniInput, Ec2 } from '../ports/ec2.ts';
+import type { EniFacts, ImageFacts, SubnetFacts } from '../model/types.ts';
+import type { CreateEniInput, DryRunProbe, DryRunVerdict, Ec2 } from '../ports/ec2.ts';
 
 export const NOT_FOUND = 'InvalidNetworkInterfaceID.NotFound';
 const ATTACHMENT_NOT_FOUND = 'InvalidAttachmentID.NotFound';
@@ -266,6 +269,25 @@ export class SdkEc2 implements Ec2 {
     });
   }
 
+  async instanceStates(instanceIds: string[]) {
+    const states = new Map<string, string>();
+    // The instance-id filter (unlike InstanceIds) answers with what exists instead of failing on a gone id.
+    for (let i = 0; i < instanceIds.length; i += 200) {
+      const chunk = instanceIds.slice(i, i + 200);
+      await this.call('DescribeInstances', async () => {
+        const pages = paginateDescribeInstances(
+          { client: this.client, pageSize: 1000 },
+          { Filters: [{ Name: 'instance-id', Values: chunk }] },
+        );
+        for await (const page of pages)
+          for (const r of page.Reservations ?? [])
+            for (const inst of r.Instances ?? [])
+              if (inst.InstanceId) states.set(inst.InstanceId, inst.State?.Name ?? 'unknown');
+      });
+    }
+    return states;
+  }
+
   async deleteNetworkInterface(input: { eniId: string }) {
     await this.call('DeleteNetworkInterface', async () => {
       try {
@@ -274,6 +296,32 @@ export class SdkEc2 implements Ec2 {
         if (errorCode(err) !== NOT_FOUND) throw err;
       }
     });
+  }
+  async describeImages(input: { ids: string[] }): Promise<ImageFacts[]> {
+    const out = await this.call('DescribeImages', () =>
+      this.client.send(new DescribeImagesCommand({ ImageIds: input.ids })),
+    );
+    return (out.Images ?? []).map((i) => ({
+      imageId: i.ImageId ?? '',
+      name: i.Name,
+      snapshots: (i.BlockDeviceMappings ?? []).flatMap((m) =>
+        m.Ebs?.SnapshotId ? [{ device: m.DeviceName ?? '', snapshotId: m.Ebs.SnapshotId }] : [],
+      ),
+    }));
+  }
+
+  async dryRun(probe: DryRunProbe): Promise<DryRunVerdict> {
+    try {
+      await sendDryRun(this.client, probe);
+      // EC2 never performs a DryRun call; an answer without the DryRunOperation error is not a verdict.
+      return { outcome: 'inconclusive', code: 'NoDryRunError', message: `${probe.action} answered without DryRunOperation` };
+    } catch (err) {
+      const code = errorCode(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if (code === 'DryRunOperation') return { outcome: 'allowed', code };
+      if (code === 'UnauthorizedOperation') return { outcome: 'denied', code, message };
+      return { outcome: 'inconclusive', code, message };
+    }
   }
 }
 
@@ -286,4 +334,45 @@ function wrap(action: string, err: unknown): Error {
     { action, code },
     { cause: err },
   );
+}
+
+/** Sends a permission probe: the agent's own call with its own parameters, plus DryRun. */
+function sendDryRun(client: EC2Client, p: DryRunProbe): Promise<unknown> {
+  const DryRun = true;
+  switch (p.action) {
+    case 'DescribeSubnets':
+      return client.send(new DescribeSubnetsCommand({ DryRun }));
+    case 'DescribeNetworkInterfaces':
+      return client.send(new DescribeNetworkInterfacesCommand({ DryRun }));
+    case 'DescribeImages':
+      return client.send(new DescribeImagesCommand({ DryRun }));
+    case 'DescribeInstances':
+      return client.send(new DescribeInstancesCommand({ DryRun }));
+    case 'CreateNetworkInterface':
+      return client.send(new CreateNetworkInterfaceCommand({
+        DryRun,
+        SubnetId: p.subnetId,
+        Description: p.description,
+        TagSpecifications: [{ ResourceType: 'network-interface', Tags: toTagList(p.tags) }],
+      }));
+    case 'AttachNetworkInterface':
+      return client.send(new AttachNetworkInterfaceCommand({
+        DryRun,
+        NetworkInterfaceId: p.eniId,
+        InstanceId: p.instanceId,
+        DeviceIndex: p.deviceIndex,
+      }));
+    case 'ModifyNetworkInterfaceAttribute':
+      return client.send(new ModifyNetworkInterfaceAttributeCommand({
+        DryRun,
+        NetworkInterfaceId: p.eniId,
+        Attachment: { AttachmentId: p.attachmentId, DeleteOnTermination: true },
+      }));
+    case 'CreateTags':
+      return client.send(new CreateTagsCommand({ DryRun, Resources: [p.eniId], Tags: toTagList(p.tags) }));
+    case 'DetachNetworkInterface':
+      return client.send(new DetachNetworkInterfaceCommand({ DryRun, AttachmentId: p.attachmentId }));
+    case 'DeleteNetworkInterface':
+      return client.send(new DeleteNetworkInterfaceCommand({ DryRun, NetworkInterfaceId: p.eniId }));
+  }
 }

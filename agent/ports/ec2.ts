@@ -1,5 +1,5 @@
 // Port: the EC2 calls the agent makes, in the agent's own types.
-import type { EniFacts, SubnetFacts } from '../model/types.ts';
+import type { EniFacts, ImageFacts, SubnetFacts } from '../model/types.ts';
 
 export interface CreateEniInput {
   subnetId: string;
@@ -8,7 +8,7 @@ export interface CreateEniInput {
   clientToken: string;
 }
 
-export interface Ec2 {
+export interface Ec2 extends Ec2Inspect {
   describeSubnets(input: {
     subnetIds?: string[];
     tags?: Record<string, string>;
@@ -30,4 +30,30 @@ export interface Ec2 {
   waitForDetached(input: { eniId: string; timeoutSeconds: number }): Promise<void>;
   /** "Already gone" is success. */
   deleteNetworkInterface(input: { eniId: string }): Promise<void>;
+  /** States of the instances that still exist (missing ids are simply absent: filtered, never NotFound). */
+  instanceStates(instanceIds: string[]): Promise<Map<string, string>>;
+}
+
+/** One permission probe: the call the agent would make, sent with DryRun=true (diagnose/preflight). */
+export type DryRunProbe =
+  | { action: 'DescribeSubnets' | 'DescribeNetworkInterfaces' | 'DescribeImages' | 'DescribeInstances' }
+  | { action: 'CreateNetworkInterface'; subnetId: string; description: string; tags: Record<string, string> }
+  | { action: 'AttachNetworkInterface'; eniId: string; instanceId: string; deviceIndex: number }
+  | { action: 'ModifyNetworkInterfaceAttribute'; eniId: string; attachmentId: string }
+  | { action: 'CreateTags'; eniId: string; tags: Record<string, string> }
+  | { action: 'DetachNetworkInterface'; attachmentId: string }
+  | { action: 'DeleteNetworkInterface'; eniId: string };
+
+/** DryRunOperation = allowed, UnauthorizedOperation = denied, anything else = inconclusive (with its code). */
+export interface DryRunVerdict {
+  outcome: 'allowed' | 'denied' | 'inconclusive';
+  code?: string;
+  message?: string;
+}
+
+/** Read-only calls diagnose and preflight add to the agent's port (kept apart from the calls `up` makes). */
+export interface Ec2Inspect {
+  describeImages(input: { ids: string[] }): Promise<ImageFacts[]>;
+  /** Never throws for an API answer: the verdict carries it. */
+  dryRun(probe: DryRunProbe): Promise<DryRunVerdict>;
 }
