@@ -29,14 +29,18 @@ export interface ReleaseResult {
 /** Terminating (ASG lifecycle state or an explicit reason) → onTerminate; a plain stop → onStop; by hand → all. */
 export function releasePolicy(config: AgentConfig, reason: ReleaseReason, lifecycle: string | undefined) {
   const terminating = reason === 'terminate' || lifecycle === 'Terminated';
-  if (terminating) return { terminating, action: config.release.onTerminate === 'delete' ? 'release' : 'keep' } as const;
-  if (reason === 'stop') return { terminating, action: config.release.onStop === 'delete' ? 'release' : 'keep' } as const;
+  if (terminating)
+    return { terminating, action: config.release.onTerminate === 'delete' ? 'release' : 'keep' } as const;
+  if (reason === 'stop')
+    return { terminating, action: config.release.onStop === 'delete' ? 'release' : 'keep' } as const;
   return { terminating, action: 'release' } as const;
 }
 
 export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOptions): Promise<ReleaseResult> {
   const deadline = deps.clock.now() + config.release.timeoutSeconds * 1000;
-  const unlock = opts.dryRun ? async () => {} : await acquireLock(config.paths.lockFile, config.paths.lockWaitSeconds, deps.clock);
+  const unlock = opts.dryRun
+    ? async () => {}
+    : await acquireLock(config.paths.lockFile, config.paths.lockWaitSeconds, deps.clock);
   try {
     const state = await deps.state.load();
     const result: ReleaseResult = { action: 'nothing', terminating: false, hostSteps: [], filesRemoved: [] };
@@ -51,17 +55,23 @@ export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOpti
     });
     const policy = releasePolicy(config, opts.reason, inst?.targetLifecycleState);
     Object.assign(result, policy);
-    deps.log.info({ reason: opts.reason, lifecycle: inst?.targetLifecycleState, ...policy }, 'release policy');
+    deps.log.info(
+      { reason: opts.reason, lifecycle: inst?.targetLifecycleState, ...policy },
+      'release policy',
+    );
     if (policy.action === 'keep') return result;
 
     const remaining = () => Math.max(1, Math.floor((deadline - deps.clock.now()) / 1000));
     const checkpoint = (next: string) => {
       if (opts.signal?.aborted) throw new InterruptedError(`stopped by signal before ${next}`);
       if (deps.clock.now() > deadline)
-        throw new AgentError(`release gave up after release.timeoutSeconds=${config.release.timeoutSeconds}s, before ${next}`);
+        throw new AgentError(
+          `release gave up after release.timeoutSeconds=${config.release.timeoutSeconds}s, before ${next}`,
+        );
     };
     const save = async () => {
-      if (!opts.dryRun) await deps.state.save({ ...state, updatedAt: new Date(deps.clock.now()).toISOString() });
+      if (!opts.dryRun)
+        await deps.state.save({ ...state, updatedAt: new Date(deps.clock.now()).toISOString() });
     };
 
     checkpoint('host');
@@ -70,7 +80,8 @@ export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOpti
 
     checkpoint('EC2');
     const region = inst?.region ?? regionFromState(state);
-    if (state.eni && region) await releaseEni(deps, state, region, opts.dryRun, remaining, checkpoint, result);
+    if (state.eni && region)
+      await releaseEni(deps, state, region, opts.dryRun, remaining, checkpoint, result);
     await save();
     return result;
   } finally {
@@ -82,7 +93,13 @@ function regionFromState(state: AgentState): string | undefined {
   return state.region;
 }
 
-async function releaseHost(config: AgentConfig, deps: Deps, state: AgentState, dryRun: boolean, result: ReleaseResult) {
+async function releaseHost(
+  config: AgentConfig,
+  deps: Deps,
+  state: AgentState,
+  dryRun: boolean,
+  result: ReleaseResult,
+) {
   const host = state.host;
   if (!host) return;
   if (state.dhcp && !dryRun) await deps.dhcp.stop({ ifname: state.dhcp.ifname });
@@ -130,18 +147,25 @@ async function releaseEni(
   if (!recorded) return;
   if (!recorded.createdByAgent) {
     // Adopted (a launch template attached it): not ours to detach or delete.
-    deps.log.info({ eni: recorded.id }, 'release: the LNI was adopted, not created by the agent; leaving it attached');
+    deps.log.info(
+      { eni: recorded.id },
+      'release: the LNI was adopted, not created by the agent; leaving it attached',
+    );
     if (!dryRun) state.eni = undefined;
     return;
   }
   const ec2 = deps.ec2(region);
   const [live] = await ec2.describeNetworkInterfaces({ ids: [recorded.id] }).catch((err: unknown) => {
-    if ((err as { details?: { code?: string } }).details?.code === 'InvalidNetworkInterfaceID.NotFound') return [];
+    if ((err as { details?: { code?: string } }).details?.code === 'InvalidNetworkInterfaceID.NotFound')
+      return [];
     throw err;
   });
   if (live?.attachment && live.attachment.status !== 'detached') {
     checkpoint('detach');
-    deps.log.info({ eni: recorded.id, attachment: live.attachment.attachmentId }, dryRun ? 'would detach' : 'detach');
+    deps.log.info(
+      { eni: recorded.id, attachment: live.attachment.attachmentId },
+      dryRun ? 'would detach' : 'detach',
+    );
     if (!dryRun) {
       await ec2.detachNetworkInterface({ attachmentId: live.attachment.attachmentId });
       await ec2.waitForDetached({ eniId: recorded.id, timeoutSeconds: remaining() });
