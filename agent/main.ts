@@ -64,7 +64,12 @@ export function buildCli(argv: string[]): Argv {
           .option('json', { type: 'boolean', default: false }),
       wrap(lazy(() => import('./cli/sweep.ts'))),
     )
-    .command('watch', 'keep the LNI host configuration converged', {}, wrap(notBuilt('watch')))
+    .command(
+      'watch',
+      'keep the LNI host configuration converged',
+      {},
+      wrap(lazy(() => import('./cli/watch.ts'))),
+    )
     .command(
       'diagnose',
       'read-only checks of the node, with hints',

@@ -106,6 +106,10 @@ export class DhclientDhcp implements Dhcp {
     return { ...lease, pidFile: p.pidFile };
   }
 
+  current(input: { ifname: string }): Promise<LanAddress | undefined> {
+    return this.readLease(this.paths(input.ifname).lease);
+  }
+
   async stop(input: { ifname: string }): Promise<void> {
     const p = this.paths(input.ifname);
     if (await this.running(p.pidFile))

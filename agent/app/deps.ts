@@ -4,6 +4,7 @@ import { SdkEc2 } from '../adapters/ec2-sdk.ts';
 import { RootedHostFiles } from '../adapters/host-files.ts';
 import { IpHostNet } from '../adapters/host-net-ip.ts';
 import { SdkImds } from '../adapters/imds-sdk.ts';
+import { IpMonitor } from '../adapters/netlink-monitor-ip.ts';
 import { ExecaRunner } from '../adapters/runner-execa.ts';
 import { StateFile } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -14,6 +15,7 @@ import type { Ec2 } from '../ports/ec2.ts';
 import type { HostFiles } from '../ports/host-files.ts';
 import type { HostNet } from '../ports/host-net.ts';
 import type { Imds } from '../ports/imds.ts';
+import type { NetlinkMonitor } from '../ports/monitor.ts';
 import type { Runner } from '../ports/runner.ts';
 
 export interface Deps {
@@ -27,6 +29,7 @@ export interface Deps {
   dhcp: Dhcp;
   files: HostFiles;
   state: StateFile;
+  monitor: NetlinkMonitor;
 }
 
 export const systemClock: Clock = {
@@ -46,5 +49,6 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     dhcp: new DhclientDhcp(runner, config.paths.runDir),
     files: new RootedHostFiles(config.paths.hostRoot),
     state: new StateFile(config.paths.stateFile),
+    monitor: new IpMonitor(),
   };
 }

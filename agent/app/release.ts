@@ -2,11 +2,12 @@
 import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { AgentError, InterruptedError } from '../errors.ts';
-import { desiredHost, undoHost } from '../model/plan-host.ts';
+import { undoHost } from '../model/plan-host.ts';
 import type { AgentState } from '../model/state.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { discoverInstance } from './discover.ts';
+import { recordedHost } from './host-plan.ts';
 
 export type ReleaseReason = 'manual' | 'stop' | 'terminate';
 
@@ -103,16 +104,7 @@ async function releaseHost(
   const host = state.host;
   if (!host) return;
   if (state.dhcp && !dryRun) await deps.dhcp.stop({ ifname: state.dhcp.ifname });
-  const d = desiredHost({
-    lniName: host.lniName,
-    mtu: config.lni.mtu,
-    vlanId: host.vlan?.id,
-    address: host.address,
-    table: host.table,
-    rulePriority: host.rulePriority,
-    onPrem: host.onPrem,
-    sysctls: config.sysctls,
-  });
+  const d = recordedHost(config, host);
   const observed = await deps.hostNet.observe({
     ifnames: [d.lniName, d.ifname],
     table: d.table,

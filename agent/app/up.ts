@@ -7,7 +7,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import { ConfigError, Ec2Error, HostNetworkError, InterruptedError, PreflightError } from '../errors.ts';
 import { fenceFiles } from '../model/fences.ts';
 import { parseCidr, rangeOf } from '../model/ipv4.ts';
-import { desiredHost, diffHost, type HostPlanInput } from '../model/plan-host.ts';
+import { desiredHost, diffHost } from '../model/plan-host.ts';
 import { joinMethod, lniLabels } from '../model/plan-join.ts';
 import { type Ec2Step, LniConflict, planLni } from '../model/plan-lni.ts';
 import { type AgentState, emptyState } from '../model/state.ts';
@@ -24,6 +24,7 @@ import type { Ec2 } from '../ports/ec2.ts';
 import type { JoinParams } from '../ports/joiner.ts';
 import type { Deps } from './deps.ts';
 import { discoverEnis, discoverInstance, discoverPlacement } from './discover.ts';
+import { hostPlanInput } from './host-plan.ts';
 
 export interface UpOptions {
   dryRun: boolean;
@@ -413,19 +414,6 @@ async function acquireAddress(
       return { address: candidate, prefixLength: a.prefixLength, gateway: a.gateway, source: 'pool' };
   }
   throw new HostNetworkError(`every address from ${a.start} to ${a.end} is in use on the LAN`);
-}
-
-function hostPlanInput(config: AgentConfig, lniName: string, address: LanAddress): HostPlanInput {
-  return {
-    lniName,
-    mtu: config.lni.mtu,
-    vlanId: config.lni.vlan,
-    address,
-    table: config.routes.table,
-    rulePriority: config.routes.rulePriority,
-    onPrem: config.routes.onPrem,
-    sysctls: config.sysctls,
-  };
 }
 
 async function dryRunHost(

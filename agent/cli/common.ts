@@ -54,3 +54,26 @@ export async function commandContext(args: GlobalArgs): Promise<CommandContext> 
   });
   return { config, log, args, env: process.env };
 }
+
+/**
+ * Runs `fn` with an AbortSignal that SIGTERM/SIGINT abort. The handlers stay installed until `fn` ends (`on`, not
+ * `once`), so a second signal cannot fall through to the default action or to execa's signal-exit re-raise.
+ */
+export async function withStopSignal<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  onSignal?: () => void,
+): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => {
+    if (!controller.signal.aborted) onSignal?.();
+    controller.abort();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}

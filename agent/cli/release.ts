@@ -1,18 +1,15 @@
 // `release`: flags → options → app/release; prints what was undone.
 import { buildDeps } from '../app/deps.ts';
 import { type ReleaseReason, release } from '../app/release.ts';
-import { commandContext, type GlobalArgs } from './common.ts';
+import { commandContext, type GlobalArgs, withStopSignal } from './common.ts';
 
 export async function run(args: GlobalArgs & { reason: ReleaseReason; json?: boolean }): Promise<void> {
   const ctx = await commandContext(args);
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGTERM', stop);
-  try {
+  await withStopSignal(async (signal) => {
     const result = await release(ctx.config, buildDeps(ctx.config, ctx.log), {
       reason: args.reason,
       dryRun: args.dryRun,
-      signal: controller.signal,
+      signal,
     });
     if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
@@ -30,7 +27,5 @@ export async function run(args: GlobalArgs & { reason: ReleaseReason; json?: boo
               ];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-  } finally {
-    process.off('SIGTERM', stop);
-  }
+  });
 }

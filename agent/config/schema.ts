@@ -171,6 +171,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('orphan clean-up'),
+  watch: z
+    .strictObject({
+      sysctlCheckSeconds: z
+        .number()
+        .min(0.5)
+        .max(300)
+        .default(2)
+        .describe('how often watch re-reads the LNI sysctls (sysctl changes raise no netlink event)'),
+      fullCheckSeconds: z
+        .number()
+        .min(1)
+        .max(3600)
+        .default(30)
+        .describe('a full host diff at least this often, besides the one each netlink event triggers'),
+    })
+    .prefault({})
+    .describe('the watch command'),
   preflight: z
     .strictObject({
       requireOutpost: z

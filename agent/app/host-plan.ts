@@ -1,0 +1,29 @@
+// The desired host configuration from config (for `up`) or from what the state file recorded (release, watch, status).
+import type { AgentConfig } from '../config/schema.ts';
+import { desiredHost, type HostPlanInput } from '../model/plan-host.ts';
+import type { AgentState } from '../model/state.ts';
+import type { DesiredHost, LanAddress } from '../model/types.ts';
+
+export function hostPlanInput(config: AgentConfig, lniName: string, address: LanAddress): HostPlanInput {
+  return {
+    lniName,
+    mtu: config.lni.mtu,
+    vlanId: config.lni.vlan,
+    address,
+    table: config.routes.table,
+    rulePriority: config.routes.rulePriority,
+    onPrem: config.routes.onPrem,
+    sysctls: config.sysctls,
+  };
+}
+
+/** What `up` last put in place, as recorded: table, rule, routes and address from the state, the rest from config. */
+export function recordedHost(config: AgentConfig, host: NonNullable<AgentState['host']>): DesiredHost {
+  return desiredHost({
+    ...hostPlanInput(config, host.lniName, host.address),
+    vlanId: host.vlan?.id,
+    table: host.table,
+    rulePriority: host.rulePriority,
+    onPrem: host.onPrem,
+  });
+}

@@ -1,0 +1,125 @@
+// `watch`: keeps the LNI's address, routes, rule and sysctls as `up` left them; idle between events.
+import { acquireLock } from '../adapters/state-file.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import { LockBusyError } from '../errors.ts';
+import { diffHost } from '../model/plan-host.ts';
+import type { HostStep } from '../model/types.ts';
+import type { Deps } from './deps.ts';
+import { recordedHost } from './host-plan.ts';
+
+export interface WatchOptions {
+  signal: AbortSignal;
+  /** Called after each repair (tests and benchmarks count them). */
+  onRepair?: (steps: HostStep[]) => void;
+}
+
+type Trigger = 'start' | 'netlink' | 'sysctl' | 'periodic';
+
+export async function watch(
+  config: AgentConfig,
+  deps: Deps,
+  opts: WatchOptions,
+): Promise<{ repairs: number }> {
+  const { log, clock } = deps;
+  let repairs = 0;
+  let pending: Trigger | undefined = 'start';
+  let wake: (() => void) | undefined;
+  const trigger = (why: Trigger) => {
+    pending ??= why;
+    wake?.();
+  };
+
+  const reconcile = async (why: Trigger) => {
+    const state = await deps.state.load();
+    const host = state?.host;
+    if (!host) {
+      if (why === 'start') log.info('watch: the state file records no LNI configuration yet; waiting for up');
+      return;
+    }
+    // DHCP renewals move the address: the lease file the client keeps is the truth.
+    const address = state.dhcp
+      ? ((await deps.dhcp.current({ ifname: state.dhcp.ifname })) ?? host.address)
+      : host.address;
+    const desired = recordedHost(config, { ...host, address });
+    const observed = await deps.hostNet.observe({
+      ifnames: [desired.lniName, desired.ifname],
+      table: desired.table,
+      sysctlKeys: Object.keys(desired.sysctls),
+    });
+    if (!observed.links.some((l) => l.name === desired.lniName)) {
+      log.warn(
+        { lni: desired.lniName },
+        'watch: the LNI interface is not present; nothing to repair until it returns',
+      );
+      return;
+    }
+    const steps = diffHost(observed, desired);
+    if (!steps.length) return;
+    let unlock: () => Promise<void>;
+    try {
+      unlock = await acquireLock(config.paths.lockFile, 0, clock);
+    } catch (err) {
+      if (err instanceof LockBusyError) return; // `up`/`release` is running; it owns the host right now
+      throw err;
+    }
+    try {
+      await deps.hostNet.apply(steps);
+      repairs++;
+      log.warn(
+        { trigger: why, steps },
+        `watch: repaired ${steps.length} drifted setting(s) on ${desired.ifname}`,
+      );
+      opts.onRepair?.(steps);
+    } finally {
+      await unlock();
+    }
+  };
+
+  await deps.monitor.start(() => trigger('netlink'), opts.signal);
+  let lastFull = 0;
+  let sysctlsSeen = '';
+  const sysctlTick = setInterval(async () => {
+    // Cheap: a few /proc reads, no process spawned; a change triggers a full reconcile.
+    const state = await deps.state.load().catch(() => undefined);
+    if (!state?.host) return;
+    const keys = Object.keys(recordedHost(config, state.host).sysctls);
+    const values = (await Promise.all(keys.map((k) => deps.hostNet.readSysctl(k)))).join(',');
+    if (sysctlsSeen && values !== sysctlsSeen) trigger('sysctl');
+    sysctlsSeen = values;
+  }, config.watch.sysctlCheckSeconds * 1000);
+  opts.signal.addEventListener('abort', () => wake?.());
+  log.info(
+    { sysctlCheckSeconds: config.watch.sysctlCheckSeconds, fullCheckSeconds: config.watch.fullCheckSeconds },
+    'watch: started',
+  );
+  try {
+    while (!opts.signal.aborted) {
+      if (pending) {
+        const why = pending;
+        pending = undefined;
+        await clock.sleep(150); // let a burst of netlink events settle into one reconcile
+        await reconcile(why).catch((err: unknown) =>
+          log.error({ err: (err as Error).message }, 'watch: reconcile failed'),
+        );
+        lastFull = clock.now();
+        sysctlsSeen = '';
+        continue;
+      }
+      const untilFull = Math.max(0, lastFull + config.watch.fullCheckSeconds * 1000 - clock.now());
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, untilFull);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+      if (!pending && !opts.signal.aborted && clock.now() >= lastFull + config.watch.fullCheckSeconds * 1000)
+        pending = 'periodic';
+    }
+  } finally {
+    clearInterval(sysctlTick);
+  }
+  log.info({ repairs }, 'watch: stopped');
+  return { repairs };
+}
