@@ -80,7 +80,7 @@ export function buildCli(argv: string[]): Argv {
       'status',
       'print the state file and what is live',
       (y) => y.option('json', { type: 'boolean', default: false }),
-      wrap(notBuilt('status')),
+      wrap(lazy(() => import('./cli/status.ts'))),
     )
     .command(
       'config',
