@@ -1,6 +1,6 @@
 // Discovery: the instance through IMDSv2, its subnets and candidate ENIs through EC2; preflight refusals.
 import type { AgentConfig } from '../config/schema.ts';
-import { ImdsError, PreflightError } from '../errors.ts';
+import { type AgentError, ImdsError, PreflightError } from '../errors.ts';
 import { TAG_OWNER } from '../model/tags.ts';
 import type { EniFacts, ImdsInterface, InstanceFacts, SubnetFacts } from '../model/types.ts';
 import type { Ec2 } from '../ports/ec2.ts';
@@ -85,7 +85,22 @@ export async function discoverPlacement(
   const primary = inst.interfaces.find((i) => i.mac === inst.primaryMac) ?? inst.interfaces[0];
   if (!primary) throw new ImdsError('IMDS lists no network interfaces');
   const wantIds = [primary.subnetId, ...(config.lni.subnetId ? [config.lni.subnetId] : [])];
-  const subnets = await ec2.describeSubnets({ subnetIds: [...new Set(wantIds)] });
+  // EC2 answers InvalidSubnetID.NotFound for the whole call when one id is unknown: a typo in lni.subnetId
+  // is the environment refusing, not an EC2 failure.
+  const subnets = await ec2.describeSubnets({ subnetIds: [...new Set(wantIds)] }).catch((err: unknown) => {
+    const missing = config.lni.subnetId;
+    const e = err as AgentError;
+    if (
+      missing &&
+      e.details?.code === 'InvalidSubnetID.NotFound' &&
+      e.message.includes(missing) &&
+      !e.message.includes(primary.subnetId)
+    )
+      throw new PreflightError(
+        `lni.subnetId ${missing} does not exist in ${inst.region}; set lni.subnetId to a subnet on this instance's outpost with an LNI device index, or leave it out to use the instance's subnet ${primary.subnetId}`,
+      );
+    throw err;
+  });
   const instanceSubnet = subnets.find((s) => s.subnetId === primary.subnetId);
   if (!instanceSubnet)
     throw new PreflightError(`EC2 does not know the instance's subnet ${primary.subnetId}`);
@@ -126,7 +141,7 @@ export async function discoverPlacement(
     );
   if (config.lni.deviceIndex !== undefined && config.lni.deviceIndex !== subnetIndex)
     throw new PreflightError(
-      `lni.deviceIndex is ${config.lni.deviceIndex} but subnet ${lniSubnet.subnetId} makes LNIs at device index ${subnetIndex}`,
+      `lni.deviceIndex is ${config.lni.deviceIndex} but subnet ${lniSubnet.subnetId} makes LNIs at device index ${subnetIndex}; remove lni.deviceIndex or set it to ${subnetIndex}`,
     );
   return { instanceSubnet, lniSubnet, deviceIndex: subnetIndex };
 }
