@@ -9,6 +9,8 @@ import {
   type DescribeImagesResult,
   DescribeInstancesCommand,
   type DescribeInstancesResult,
+  DescribeInstanceTypesCommand,
+  type DescribeInstanceTypesResult,
   DescribeNetworkInterfacesCommand,
   type DescribeNetworkInterfacesResult,
   DescribeSubnetsCommand,
@@ -216,6 +218,28 @@ describe.concurrent('EC2 operations through both clients', () => {
       }),
     );
     expect(lniIndex(IDS.outpostSubnetC)).toBeUndefined();
+  });
+
+  it('DescribeInstanceTypes: ENIs, IPv4 per ENI and vCPUs of the Outposts server types', async () => {
+    const types = ['c6gd.medium', 'c6id.8xlarge'];
+    const [sdk, cli] = await Promise.all([
+      ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: types })),
+      lab.cli(['describe-instance-types', '--instance-types', ...types]),
+    ]);
+    const view = (r: DescribeInstanceTypesResult) =>
+      (r.InstanceTypes ?? []).map((t) => [
+        t.InstanceType,
+        t.VCpuInfo?.DefaultVCpus,
+        t.NetworkInfo?.MaximumNetworkInterfaces,
+        t.NetworkInfo?.Ipv4AddressesPerInterface,
+        t.NetworkInfo?.NetworkCards?.[t.NetworkInfo?.DefaultNetworkCardIndex ?? 0]?.MaximumNetworkInterfaces,
+      ]);
+    const expected = [
+      ['c6gd.medium', 1, 2, 4, 2],
+      ['c6id.8xlarge', 32, 8, 30, 8],
+    ];
+    expect(view(sdk)).toEqual(expected);
+    expect(view(cliOutput<DescribeInstanceTypesResult>(cli))).toEqual(expected);
   });
 
   it('DescribeImages: block-device mappings with their snapshot ids (one for AL2023, two for Bottlerocket)', async () => {

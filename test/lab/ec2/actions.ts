@@ -1,5 +1,6 @@
 // The EC2 actions the lab serves: Query parameters in, Ec2State call, response body (as XML structure) out.
 import { ec2Errors } from './errors.ts';
+import { LAB_INSTANCE_TYPES } from './instance-types.ts';
 import {
   assertKnownParams,
   boolParam,
@@ -14,7 +15,7 @@ import {
   tagListParam,
   tagsParam,
 } from './query-params.ts';
-import { eniXml, imageXml, reservationXml, stateChangeXml, subnetXml } from './serialize.ts';
+import { eniXml, imageXml, instanceTypeXml, reservationXml, stateChangeXml, subnetXml } from './serialize.ts';
 import type { DescribeRequest, Ec2State } from './state.ts';
 import type { XmlObject } from './xml.ts';
 
@@ -120,6 +121,21 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
         disableLniAtDeviceIndex: boolValueMember(params, 'DisableLniAtDeviceIndex'),
       });
       return DONE;
+    },
+  },
+  DescribeInstanceTypes: {
+    params: ['InstanceType', 'IncludeUnsupportedInRegion', ...DESCRIBE_PARAMS],
+    run(_state, params) {
+      const wanted = listParam(params, 'InstanceType');
+      const unknown = wanted.filter((t) => !LAB_INSTANCE_TYPES.some((x) => x.instanceType === t));
+      if (unknown.length)
+        throw ec2Errors.invalidValue(
+          `The following supplied instance types do not exist: [${unknown.join(', ')}]`,
+        );
+      const types = wanted.length
+        ? LAB_INSTANCE_TYPES.filter((x) => wanted.includes(x.instanceType))
+        : LAB_INSTANCE_TYPES;
+      return { instanceTypeSet: types.map(instanceTypeXml) };
     },
   },
   DescribeImages: {

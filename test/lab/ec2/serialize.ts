@@ -1,5 +1,7 @@
 // Lab resources → the XML structures of EC2's responses (element names are botocore's locationNames).
+
 import type { LabEni, LabImage, LabInstance, LabSubnet, LabTag } from '../types.ts';
+import type { LabInstanceType } from './instance-types.ts';
 import { instanceStateCode } from './resource-filters.ts';
 import type { Ec2State, InstanceStateChange } from './state.ts';
 import type { XmlObject, XmlValue } from './xml.ts';
@@ -169,6 +171,21 @@ export function subnetXml(state: Ec2State, subnet: LabSubnet): XmlObject {
       hostnameType: 'ip-name',
       enableResourceNameDnsARecord: false,
       enableResourceNameDnsAAAARecord: false,
+    },
+  };
+}
+
+export function instanceTypeXml(t: LabInstanceType): XmlObject {
+  return {
+    instanceType: t.instanceType,
+    currentGeneration: true,
+    hypervisor: 'nitro',
+    vCpuInfo: { defaultVCpus: t.vcpus },
+    networkInfo: {
+      maximumNetworkInterfaces: t.maxEnis,
+      ipv4AddressesPerInterface: t.ipv4PerEni,
+      defaultNetworkCardIndex: 0,
+      networkCards: [{ networkCardIndex: 0, maximumNetworkInterfaces: t.maxEnis }],
     },
   };
 }
