@@ -1,11 +1,13 @@
 // EC2 port on AWS SDK v3: adaptive retries for throttling, SDK waiters for eventual consistency and attach.
 import {
+  type _InstanceType,
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
   CreateTagsCommand,
   DeleteNetworkInterfaceCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
   DetachNetworkInterfaceCommand,
@@ -269,6 +271,25 @@ export class SdkEc2 implements Ec2 {
     });
   }
 
+  async describeInstanceType(instanceType: string) {
+    const out = await this.call('DescribeInstanceTypes', () =>
+      this.client.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] })),
+    );
+    const t = out.InstanceTypes?.[0];
+    const net = t?.NetworkInfo;
+    // Pods use the default network card only (as the VPC CNI and EKS's calculator do).
+    const card = net?.NetworkCards?.find((c) => c.NetworkCardIndex === (net.DefaultNetworkCardIndex ?? 0));
+    const maxEnis = card?.MaximumNetworkInterfaces ?? net?.MaximumNetworkInterfaces;
+    if (!t || !maxEnis || !net?.Ipv4AddressesPerInterface || !t.VCpuInfo?.DefaultVCpus)
+      throw new Ec2Error(`DescribeInstanceTypes has no network limits for ${instanceType}`);
+    return {
+      instanceType,
+      vcpus: t.VCpuInfo.DefaultVCpus,
+      maxEnis,
+      ipv4PerEni: net.Ipv4AddressesPerInterface,
+    };
+  }
+
   async instanceStates(instanceIds: string[]) {
     const states = new Map<string, string>();
     // The instance-id filter (unlike InstanceIds) answers with what exists instead of failing on a gone id.
@@ -314,7 +335,11 @@ export class SdkEc2 implements Ec2 {
     try {
       await sendDryRun(this.client, probe);
       // EC2 never performs a DryRun call; an answer without the DryRunOperation error is not a verdict.
-      return { outcome: 'inconclusive', code: 'NoDryRunError', message: `${probe.action} answered without DryRunOperation` };
+      return {
+        outcome: 'inconclusive',
+        code: 'NoDryRunError',
+        message: `${probe.action} answered without DryRunOperation`,
+      };
     } catch (err) {
       const code = errorCode(err);
       const message = err instanceof Error ? err.message : String(err);
@@ -349,25 +374,31 @@ function sendDryRun(client: EC2Client, p: DryRunProbe): Promise<unknown> {
     case 'DescribeInstances':
       return client.send(new DescribeInstancesCommand({ DryRun }));
     case 'CreateNetworkInterface':
-      return client.send(new CreateNetworkInterfaceCommand({
-        DryRun,
-        SubnetId: p.subnetId,
-        Description: p.description,
-        TagSpecifications: [{ ResourceType: 'network-interface', Tags: toTagList(p.tags) }],
-      }));
+      return client.send(
+        new CreateNetworkInterfaceCommand({
+          DryRun,
+          SubnetId: p.subnetId,
+          Description: p.description,
+          TagSpecifications: [{ ResourceType: 'network-interface', Tags: toTagList(p.tags) }],
+        }),
+      );
     case 'AttachNetworkInterface':
-      return client.send(new AttachNetworkInterfaceCommand({
-        DryRun,
-        NetworkInterfaceId: p.eniId,
-        InstanceId: p.instanceId,
-        DeviceIndex: p.deviceIndex,
-      }));
+      return client.send(
+        new AttachNetworkInterfaceCommand({
+          DryRun,
+          NetworkInterfaceId: p.eniId,
+          InstanceId: p.instanceId,
+          DeviceIndex: p.deviceIndex,
+        }),
+      );
     case 'ModifyNetworkInterfaceAttribute':
-      return client.send(new ModifyNetworkInterfaceAttributeCommand({
-        DryRun,
-        NetworkInterfaceId: p.eniId,
-        Attachment: { AttachmentId: p.attachmentId, DeleteOnTermination: true },
-      }));
+      return client.send(
+        new ModifyNetworkInterfaceAttributeCommand({
+          DryRun,
+          NetworkInterfaceId: p.eniId,
+          Attachment: { AttachmentId: p.attachmentId, DeleteOnTermination: true },
+        }),
+      );
     case 'CreateTags':
       return client.send(new CreateTagsCommand({ DryRun, Resources: [p.eniId], Tags: toTagList(p.tags) }));
     case 'DetachNetworkInterface':

@@ -61,6 +61,10 @@ function stepToBatchLine(s: HostStep): string | undefined {
       return `link set dev ${s.ifname} mtu ${s.mtu}`;
     case 'vlan-add':
       return `link add link ${s.parent} name ${s.ifname} type vlan id ${s.id}`;
+    case 'link-down':
+      return `link set dev ${s.ifname} down`;
+    case 'link-rename':
+      return `link set dev ${s.ifname} name ${s.newName}`;
     case 'link-del':
       return `link del dev ${s.ifname}`;
     case 'addr-add':
@@ -170,6 +174,17 @@ export class IpHostNet implements HostNet {
     const r = await this.runner.run('ip', ['-batch', '-'], { input: `${lines.join('\n')}\n` });
     if (r.exitCode !== 0)
       throw new HostNetworkError(`ip -batch failed: ${r.stderr || r.stdout}`, { batch: lines });
+  }
+
+  async routeGet(input: { to: string; from?: string }): Promise<RouteFacts | undefined> {
+    const args = ['-4', 'route', 'get', input.to, ...(input.from ? ['from', input.from] : [])];
+    const r = await this.runner.run('ip', ['-json', ...args], { timeoutMs: 5000 });
+    // "Network is unreachable" and friends: no route is an answer, not a failure of the probe.
+    if (r.exitCode !== 0) return undefined;
+    const [route] = (r.stdout.trim() ? JSON.parse(r.stdout) : []) as IpRoute[];
+    return (
+      route && { dst: route.dst, gateway: route.gateway, dev: route.dev, table: 'lookup', src: route.prefsrc }
+    );
   }
 
   async addressInUse(input: { ifname: string; address: string; timeoutMs: number }): Promise<boolean> {

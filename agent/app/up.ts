@@ -7,11 +7,12 @@ import type { AgentConfig } from '../config/schema.ts';
 import { ConfigError, Ec2Error, HostNetworkError, InterruptedError, PreflightError } from '../errors.ts';
 import { fenceFiles } from '../model/fences.ts';
 import { parseCidr, rangeOf } from '../model/ipv4.ts';
+import { maxPods } from '../model/max-pods.ts';
 import { desiredHost, diffHost } from '../model/plan-host.ts';
 import { joinMethod, lniLabels } from '../model/plan-join.ts';
 import { type Ec2Step, LniConflict, planLni } from '../model/plan-lni.ts';
 import { type AgentState, emptyState } from '../model/state.ts';
-import { TAG_CREATED_AT } from '../model/tags.ts';
+import { TAG_CREATED_AT, TAG_NO_MANAGE } from '../model/tags.ts';
 import type {
   DesiredHost,
   EniFacts,
@@ -166,9 +167,14 @@ async function converge(
   checkpoint(opts.signal, 'host configuration');
 
   // Host: find the LNI by MAC, fence the network managers, then sysctls/link, address, routes and rule.
-  const link = await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds);
+  const link = await ensureLniName(
+    deps,
+    config,
+    await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds),
+  );
   const fences = fenceFiles(distro, {
     name: link.name,
+    persistName: config.lni.name !== 'kernel',
     mac: eni.macAddress,
     vlanName: config.lni.vlan ? `${link.name}.${config.lni.vlan}` : undefined,
   });
@@ -243,7 +249,8 @@ async function converge(
     };
     const joiner = new EksJoiner(deps.runner, deps.files, config.paths.hostRoot, state.join);
     if (!(await joiner.alreadyJoined(params))) {
-      await timed(deps, 'join', { method }, () => joiner.join(params));
+      params.maxPods = await resolveMaxPods(config, ec2, inst, eni);
+      await timed(deps, 'join', { method, maxPods: params.maxPods }, () => joiner.join(params));
       state.join = {
         method,
         nodeIp: params.nodeIp,
@@ -352,6 +359,42 @@ async function applyEc2(
   }
   if (!eni) throw new Ec2Error('no LNI after applying the plan');
   return eni;
+}
+
+/** kubelet max-pods: the CNI's own formula with the LNI (and any other no_manage ENI) taken out. */
+async function resolveMaxPods(
+  config: AgentConfig,
+  ec2: Ec2,
+  inst: InstanceFacts,
+  lni: EniFacts,
+): Promise<number | undefined> {
+  const setting = config.join.maxPods;
+  if (setting !== 'auto') return setting === 'off' ? undefined : setting;
+  const [type, unmanaged] = await Promise.all([
+    ec2.describeInstanceType(inst.instanceType),
+    ec2.describeNetworkInterfaces({
+      filters: { 'attachment.instance-id': [inst.instanceId], [`tag:${TAG_NO_MANAGE}`]: ['true'] },
+    }),
+  ]);
+  const reserved = new Set([lni.networkInterfaceId, ...unmanaged.map((e) => e.networkInterfaceId)]).size;
+  return maxPods({ type, reservedEnis: reserved, prefixDelegation: config.join.prefixDelegation });
+}
+
+/** One LNI name fleet-wide: rename the link found by MAC (it must be down to be renamed). */
+async function ensureLniName(deps: Deps, config: AgentConfig, link: LinkFacts): Promise<LinkFacts> {
+  const want = config.lni.name;
+  if (want === 'kernel' || link.name === want) return link;
+  const clash = (await deps.hostNet.links()).find((l) => l.name === want && l.mac !== link.mac);
+  if (clash)
+    throw new HostNetworkError(
+      `lni.name ${want} is already the name of another interface (MAC ${clash.mac}); nothing renamed`,
+    );
+  const steps: HostStep[] = [
+    ...(link.up ? [{ kind: 'link-down' as const, ifname: link.name }] : []),
+    { kind: 'link-rename', ifname: link.name, newName: want },
+  ];
+  await timed(deps, 'rename', { from: link.name, to: want }, () => deps.hostNet.apply(steps));
+  return { ...link, name: want, up: false };
 }
 
 async function waitForLink(deps: Deps, mac: string, timeoutSeconds: number): Promise<LinkFacts> {

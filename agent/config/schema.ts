@@ -71,6 +71,13 @@ export const configSchema = z.strictObject({
         .optional()
         .describe('or: find the LNI subnet by these tags on the same outpost'),
       mtu: z.number().int().min(576).max(9216).default(1500).describe('LNI MTU (the LAN is 1500, not 9001)'),
+      name: z
+        .string()
+        .regex(/^(kernel|[a-zA-Z][a-zA-Z0-9_-]{0,14})$/, {
+          message: "an interface name of at most 15 characters, or 'kernel'",
+        })
+        .default('lni0')
+        .describe("one LNI name on every node (MetalLB, Multus need it); 'kernel' keeps the kernel's name"),
       vlan: z.number().int().min(1).max(4094).optional().describe('optional 802.1Q VLAN id on the LNI'),
       attachTimeoutSeconds: z.number().int().min(5).max(900).default(120).describe('bound on attach + link'),
     })
@@ -116,6 +123,16 @@ export const configSchema = z.strictObject({
         .describe('how to join EKS: auto picks by distro (AL2/RHEL bootstrap.sh, AL2023 nodeadm)'),
       kubeletExtraArgs: z.array(z.string()).default([]).describe('extra kubelet flags'),
       nodeLabels: z.record(label, labelValue).default({}).describe('extra node labels'),
+      maxPods: z
+        .union([z.literal('auto'), z.literal('off'), z.number().int().min(1).max(1000)])
+        .default('auto')
+        .describe(
+          "kubelet max-pods: auto = the CNI's formula without the LNI's ENI; off = leave it to the AMI; or a number",
+        ),
+      prefixDelegation: z
+        .boolean()
+        .default(false)
+        .describe('the VPC CNI runs with prefix delegation: auto max-pods counts /28 prefixes per ENI'),
     })
     .prefault({})
     .describe('joining the cluster'),

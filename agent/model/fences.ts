@@ -9,10 +9,48 @@ export interface FenceFile {
 const HEADER =
   "# Written by outposts-node-agent: keeps this distro's network manager off the LNI (matched by MAC).";
 
-export function fenceFiles(
-  distro: Distro,
-  lni: { name: string; mac: string; vlanName?: string },
-): FenceFile[] {
+export interface LniIdentity {
+  name: string;
+  mac: string;
+  vlanName?: string;
+  /** The name is the agent's (lni.name), not the kernel's: make it survive a reboot. */
+  persistName?: boolean;
+}
+
+/** The fences plus, when the agent names the LNI, what gives it that name again at boot. */
+export function fenceFiles(distro: Distro, lni: LniIdentity): FenceFile[] {
+  return [...networkManagerFences(distro, lni), ...(lni.persistName ? nameFiles(distro, lni) : [])];
+}
+
+function nameFiles(distro: Distro, lni: LniIdentity): FenceFile[] {
+  if (distro === 'other') return [];
+  if (distro === 'al2')
+    // AL2's udev predates .link Name= handling for hot-plugged ENIs: a rules file by MAC is the AL2 way.
+    return [
+      {
+        path: '/etc/udev/rules.d/70-outposts-node-agent-lni.rules',
+        content: `${HEADER}
+SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="${lni.mac}", NAME="${lni.name}"
+`,
+      },
+    ];
+  // systemd-udevd (AL2023, RHEL 8/9): an empty NamePolicy makes Name= win; sorts before 99-default.link.
+  return [
+    {
+      path: '/etc/systemd/network/10-outposts-node-agent-lni.link',
+      content: `${HEADER}
+[Match]
+MACAddress=${lni.mac}
+
+[Link]
+NamePolicy=
+Name=${lni.name}
+`,
+    },
+  ];
+}
+
+function networkManagerFences(distro: Distro, lni: LniIdentity): FenceFile[] {
   switch (distro) {
     case 'al2':
       // amazon-ec2-net-utils leaves an ifcfg with EC2SYNC=no alone; ONBOOT=no keeps network-scripts off it.

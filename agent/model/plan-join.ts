@@ -36,14 +36,20 @@ function kubeletFlags(p: JoinParams): string[] {
   return [`--node-ip=${p.nodeIp}`, ...(labels ? [`--node-labels=${labels}`] : []), ...p.kubeletExtraArgs];
 }
 
+/** bootstrap.sh would otherwise put its own --max-pods from eni-max-pods.txt, which counts the LNI's ENI. */
+function bootstrapKubeletFlags(p: JoinParams): string[] {
+  return [...kubeletFlags(p), ...(p.maxPods ? [`--max-pods=${p.maxPods}`] : [])];
+}
+
 /** AL2 / RHEL: the arguments to /etc/eks/bootstrap.sh. */
 export function bootstrapArgs(p: JoinParams): string[] {
   return [
     p.clusterName,
     ...(p.apiServerEndpoint ? ['--apiserver-endpoint', p.apiServerEndpoint] : []),
     ...(p.certificateAuthority ? ['--b64-cluster-ca', p.certificateAuthority] : []),
+    ...(p.maxPods ? ['--use-max-pods', 'false'] : []),
     '--kubelet-extra-args',
-    kubeletFlags(p).join(' '),
+    bootstrapKubeletFlags(p).join(' '),
   ];
 }
 
@@ -56,6 +62,9 @@ export function nodeConfig(p: JoinParams): string {
   return `# Written by outposts-node-agent\n${YAML.stringify({
     apiVersion: 'node.eks.aws/v1alpha1',
     kind: 'NodeConfig',
-    spec: { cluster, kubelet: { flags: kubeletFlags(p) } },
+    spec: {
+      cluster,
+      kubelet: { ...(p.maxPods ? { config: { maxPods: p.maxPods } } : {}), flags: kubeletFlags(p) },
+    },
   })}`;
 }

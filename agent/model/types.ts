@@ -120,6 +120,8 @@ export type HostStep =
   | { kind: 'link-mtu'; ifname: string; mtu: number }
   | { kind: 'vlan-add'; parent: string; ifname: string; id: number }
   | { kind: 'link-del'; ifname: string }
+  | { kind: 'link-down'; ifname: string }
+  | { kind: 'link-rename'; ifname: string; newName: string }
   | { kind: 'addr-add'; ifname: string; cidr: string }
   | { kind: 'addr-del'; ifname: string; cidr: string }
   | {
@@ -134,3 +136,11 @@ export type HostStep =
   | { kind: 'rule-add'; from: string; table: number; priority: number }
   | { kind: 'rule-del'; from?: string; table: string; priority: number }
   | { kind: 'sysctl'; key: string; value: string };
+
+/** An AMI as DescribeImages shows it: Outposts servers take only AMIs with a single EBS snapshot. */
+export interface ImageFacts {
+  imageId: string;
+  name?: string;
+  /** The block-device mappings that carry an EBS snapshot. */
+  snapshots: { device: string; snapshotId: string }[];
+}

@@ -1,4 +1,5 @@
 // Port: the EC2 calls the agent makes, in the agent's own types.
+import type { InstanceTypeFacts } from '../model/max-pods.ts';
 import type { EniFacts, ImageFacts, SubnetFacts } from '../model/types.ts';
 
 export interface CreateEniInput {
@@ -30,6 +31,7 @@ export interface Ec2 extends Ec2Inspect {
   waitForDetached(input: { eniId: string; timeoutSeconds: number }): Promise<void>;
   /** "Already gone" is success. */
   deleteNetworkInterface(input: { eniId: string }): Promise<void>;
+  describeInstanceType(instanceType: string): Promise<InstanceTypeFacts>;
   /** States of the instances that still exist (missing ids are simply absent: filtered, never NotFound). */
   instanceStates(instanceIds: string[]): Promise<Map<string, string>>;
 }

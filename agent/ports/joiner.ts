@@ -8,6 +8,8 @@ export interface JoinParams {
   nodeIp: string;
   labels: Record<string, string>;
   kubeletExtraArgs: string[];
+  /** kubelet --max-pods; undefined leaves the AMI's own value. */
+  maxPods?: number;
 }
 
 export interface Joiner {

@@ -4,6 +4,9 @@ import { Lab } from '../lab/lab.ts';
 import { httpGet, LAB_ADDRS, ping } from '../lab/net/index.ts';
 import { CLUSTER, staticConfig } from './helpers.ts';
 
+/** This file proves the LNI is found by MAC under whatever name the kernel gave it: keep that name. */
+const KERNEL_NAMES = { lni: { name: 'kernel' } };
+
 describe('up makes the LAN reach the node', () => {
   let lab: Lab;
   beforeAll(async () => {
@@ -15,7 +18,7 @@ describe('up makes the LAN reach the node', () => {
 
   it('configures an LNI that the kernel named ens6 (found by MAC, not eth1) and exactly one tagged ENI', async () => {
     const node = lab.node(2);
-    const r = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.12') });
+    const r = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.12', KERNEL_NAMES) });
     expect(r.exitCode, r.stderr).toBe(0);
     const owned = lab.ownedEnis(node);
     expect(owned).toHaveLength(1);
@@ -88,7 +91,7 @@ describe('up makes the LAN reach the node', () => {
   it('routes configured on-prem CIDRs via the LAN gateway and keeps the default route on eth0', async () => {
     const node = lab.node(2);
     const r = await lab.agent(node, ['up'], {
-      config: staticConfig('192.0.2.12', { routes: { onPrem: [LAB_ADDRS.onPremCidr] } }),
+      config: staticConfig('192.0.2.12', { ...KERNEL_NAMES, routes: { onPrem: [LAB_ADDRS.onPremCidr] } }),
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await lab.net.exec(node.ns, 'ip', ['route', 'get', LAB_ADDRS.onPremGateway])).stdout).toContain(
@@ -112,7 +115,7 @@ describe('up makes the LAN reach the node', () => {
 
   it('gives two nodes their own LNIs that reach each other, and the device reaches both', async () => {
     const node1 = lab.node(1);
-    const r = await lab.agent(node1, ['up'], { config: staticConfig('192.0.2.11') });
+    const r = await lab.agent(node1, ['up'], { config: staticConfig('192.0.2.11', KERNEL_NAMES) });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('eth1 with 192.0.2.11/24');
     expect(lab.ownedEnis(node1)).toHaveLength(1);
