@@ -1,5 +1,6 @@
 // Every EC2 operation the lab serves, called through @aws-sdk/client-ec2 and the AWS CLI v2: both parse the same values.
 import {
+  type _InstanceType,
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
   CreateTagsCommand,
@@ -221,7 +222,7 @@ describe.concurrent('EC2 operations through both clients', () => {
   });
 
   it('DescribeInstanceTypes: ENIs, IPv4 per ENI and vCPUs of the Outposts server types', async () => {
-    const types = ['c6gd.medium', 'c6id.8xlarge'];
+    const types: _InstanceType[] = ['c6gd.medium', 'c6id.8xlarge'];
     const [sdk, cli] = await Promise.all([
       ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: types })),
       lab.cli(['describe-instance-types', '--instance-types', ...types]),
