@@ -6,7 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // Lab tests wait on real (lab-timed) attachments and processes; a loaded 2-core CI machine needs headroom.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     globalSetup: ['test/global-setup.ts'],
   },

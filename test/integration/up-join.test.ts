@@ -44,8 +44,10 @@ describe('join', () => {
         '--b64-cluster-ca',
         'Y2E=',
       ]);
-      expect(args[5]).toBe('--kubelet-extra-args');
-      const kubelet = args[6] ?? '';
+      // max-pods is the agent's (the LNI's ENI taken out), so bootstrap.sh must not compute its own.
+      expect(args.slice(5, 7)).toEqual(['--use-max-pods', 'false']);
+      expect(args[7]).toBe('--kubelet-extra-args');
+      const kubelet = args[8] ?? '';
       expect(kubelet).toContain(`--node-ip=${node.primaryIp}`);
       const ifname = (await lab.net.linkByMac(node.ns, lab.ownedEnis(node)[0]?.macAddress ?? ''))?.ifname;
       expect(kubelet).toContain(`outposts-node-agent/lni-address=${address}`);
