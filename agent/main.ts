@@ -3,7 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { globalOptions } from './cli/common.ts';
-import { AgentError, ExitCode, exitCodeOf, NotImplementedError } from './errors.ts';
+import { AgentError, ExitCode, exitCodeOf } from './errors.ts';
 import { VERSION } from './version.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each command narrows the parsed argv to its own options
@@ -12,12 +12,6 @@ type Handler = (args: any) => Promise<unknown>;
 /** Each command's module is imported only when it runs, so --help/--version never load the AWS SDK. */
 function lazy(load: () => Promise<{ run: Handler }>): Handler {
   return async (args) => (await load()).run(args);
-}
-
-function notBuilt(name: string): Handler {
-  return async () => {
-    throw new NotImplementedError(name);
-  };
 }
 
 let exitCode: number = ExitCode.ok;
@@ -73,8 +67,24 @@ export function buildCli(argv: string[]): Argv {
     .command(
       'diagnose',
       'read-only checks of the node, with hints',
-      (y) => y.option('json', { type: 'boolean', default: false }),
-      wrap(notBuilt('diagnose')),
+      (y) =>
+        y.option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'the report as JSON (docs/diagnose-schema.json)',
+        }),
+      wrap(lazy(() => import('./cli/diagnose.ts'))),
+    )
+    .command(
+      'preflight',
+      'the checks that can run before up: placement, AMI, LNI subnet, permissions',
+      (y) =>
+        y.option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'the report as JSON (docs/diagnose-schema.json)',
+        }),
+      wrap(lazy(() => import('./cli/preflight.ts'))),
     )
     .command(
       'status',

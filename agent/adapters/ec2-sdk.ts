@@ -373,6 +373,8 @@ function sendDryRun(client: EC2Client, p: DryRunProbe): Promise<unknown> {
       return client.send(new DescribeImagesCommand({ DryRun }));
     case 'DescribeInstances':
       return client.send(new DescribeInstancesCommand({ DryRun }));
+    case 'DescribeInstanceTypes':
+      return client.send(new DescribeInstanceTypesCommand({ DryRun }));
     case 'CreateNetworkInterface':
       return client.send(
         new CreateNetworkInterfaceCommand({

@@ -1,7 +1,7 @@
 // IMDS port on @aws-sdk/ec2-metadata-service: IMDSv2 only, one token reused for every read, bounded waits.
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { ImdsError } from '../errors.ts';
-import type { Imds } from '../ports/imds.ts';
+import type { Imds, ImdsExchange, ImdsProbe } from '../ports/imds.ts';
 
 function statusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
@@ -64,5 +64,45 @@ export class SdkImds implements Imds {
         );
       }
     }
+  }
+
+  async probe(): Promise<ImdsProbe> {
+    // The reader never fetches a token itself, so each exchange below is exactly one request.
+    const exchange = async (
+      path: string,
+      init: { method?: string; headers: Record<string, string> },
+    ): Promise<{ result: ImdsExchange; body?: string }> => {
+      const started = performance.now();
+      const ms = () => Math.round(performance.now() - started);
+      try {
+        const body = await this.reader.request(path, init);
+        return { result: { status: 200, ms: ms() }, body };
+      } catch (err) {
+        const status = statusOf(err);
+        return {
+          result:
+            status === undefined
+              ? { status: 0, ms: ms(), error: (err as Error).message }
+              : { status, ms: ms() },
+        };
+      }
+    };
+    const withToken = async () => {
+      const token = await exchange('/latest/api/token', {
+        method: 'PUT',
+        headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' },
+      });
+      const read = token.body
+        ? await exchange('/latest/meta-data/instance-id', {
+            headers: { 'x-aws-ec2-metadata-token': token.body },
+          })
+        : undefined;
+      return { token, read };
+    };
+    const [{ token, read }, tokenless] = await Promise.all([
+      withToken(),
+      exchange('/latest/meta-data/instance-id', { headers: {} }),
+    ]);
+    return { token: token.result, read: read?.result, tokenless: tokenless.result };
   }
 }

@@ -38,7 +38,14 @@ export interface Ec2 extends Ec2Inspect {
 
 /** One permission probe: the call the agent would make, sent with DryRun=true (diagnose/preflight). */
 export type DryRunProbe =
-  | { action: 'DescribeSubnets' | 'DescribeNetworkInterfaces' | 'DescribeImages' | 'DescribeInstances' }
+  | {
+      action:
+        | 'DescribeSubnets'
+        | 'DescribeNetworkInterfaces'
+        | 'DescribeImages'
+        | 'DescribeInstances'
+        | 'DescribeInstanceTypes';
+    }
   | { action: 'CreateNetworkInterface'; subnetId: string; description: string; tags: Record<string, string> }
   | { action: 'AttachNetworkInterface'; eniId: string; instanceId: string; deviceIndex: number }
   | { action: 'ModifyNetworkInterfaceAttribute'; eniId: string; attachmentId: string }
