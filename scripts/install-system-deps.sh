@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages the lab and tests need; idempotent and quiet when all are present.
 set -euo pipefail
 PKGS=(iproute2 iputils-ping iputils-arping dnsmasq-base iptables awscli tcpdump procps
-      systemd qemu-user-static libc6-arm64-cross rpm binutils curl isc-dhcp-client)
+      systemd qemu-user-static libc6-arm64-cross rpm binutils curl isc-dhcp-client strace time)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

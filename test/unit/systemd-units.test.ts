@@ -105,7 +105,8 @@ describe('systemd units', () => {
     const s = unit.get('Service');
     expect(s?.get('Type')).toEqual(['oneshot']);
     expect(s?.get('RemainAfterExit')).toEqual(['yes']);
-    expect(s?.get('ExecStart')).toEqual([EXEC, 'up']);
+    // Ordered before kubelet, the unit must not join (bootstrap.sh / nodeadm would wait on kubelet, which waits on us).
+    expect(s?.get('ExecStart')).toEqual([EXEC, 'up', '--set', 'join.mode=none']);
     expect(s?.get('ExecStop')?.slice(0, 2)).toEqual([EXEC, 'release']);
     // After network-online at start means the reverse at stop: release runs before the network goes down.
     expect(u?.get('After')).toContain('network-online.target');

@@ -1,0 +1,50 @@
+// Compiles agent/main.ts into one self-contained executable per target with `bun build --compile`.
+import { rename, rm } from 'node:fs/promises';
+import { execa } from 'execa';
+import type { Target } from './targets.ts';
+
+export interface CompileOptions {
+  root: string;
+  target: Target;
+  /** The host's bun, which bundles and writes the executable. */
+  compiler: string;
+  /** The target's bun runtime, taken from npm instead of being downloaded by bun. */
+  runtime: string;
+  outfile: string;
+}
+
+/**
+ * How the agent is bundled, shared with the test that checks what `--version` loads: --splitting keeps each
+ * command's dynamic import a separate module inside the executable, parsed only when that command runs (so
+ * --version/--help never parse the AWS SDK).
+ */
+export const BUNDLE_ARGS = ['build', 'agent/main.ts', '--format=esm', '--splitting'] as const;
+
+/** --bytecode stores the modules precompiled; the executable must not read a .env or bunfig.toml from its cwd. */
+function compileArgs(o: CompileOptions): string[] {
+  return [
+    ...BUNDLE_ARGS,
+    '--compile',
+    `--target=${o.target.bunTarget}`,
+    `--compile-executable-path=${o.runtime}`,
+    '--bytecode',
+    '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-bunfig',
+    `--outfile=${o.outfile}`,
+  ];
+}
+
+/** Written beside the target and renamed over it: a copy that is running (tests, a second checkout) keeps working. */
+export async function compileExecutable(o: CompileOptions): Promise<void> {
+  const partial = `${o.outfile}.partial-${process.pid}`;
+  try {
+    await execa(o.compiler, compileArgs({ ...o, outfile: partial }), {
+      cwd: o.root,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    await rename(partial, o.outfile);
+  } finally {
+    await rm(partial, { force: true });
+  }
+}

@@ -1,0 +1,102 @@
+// `npm run package`: both single executables, their RPMs and SHA256SUMS in dist/ (needs npm's registry and rpmbuild only).
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { bunRuntime } from './bun-runtimes.ts';
+import { compileExecutable } from './compile.ts';
+import { parseDocs, renderDefaultConfig } from './default-config.ts';
+import { exists, sha256File } from './files.ts';
+import { inputsDigest } from './inputs.ts';
+import { buildRpm } from './rpm.ts';
+import { executableName, hostTarget, TARGETS } from './targets.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+/** Digest of the inputs the artifacts in dist/ were made from (see --if-changed). */
+const STAMP = join(DIST, '.package-inputs');
+
+function log(message: string): void {
+  process.stderr.write(`package: ${message}\n`);
+}
+
+async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  log(`${label} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+async function upToDate(digest: string): Promise<boolean> {
+  const stamp = await readFile(STAMP, 'utf8').catch(() => '');
+  const sums = await readFile(join(DIST, 'SHA256SUMS'), 'utf8').catch(() => '');
+  if (stamp.trim() !== digest || !sums) return false;
+  const names = sums.split('\n').flatMap((l) => (l ? [l.split('  ')[1] ?? ''] : []));
+  const present = await Promise.all(names.map((n) => exists(join(DIST, n))));
+  return present.every(Boolean);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'if-changed': { type: 'boolean', default: false },
+      release: { type: 'string', default: process.env.RPM_RELEASE ?? '1' },
+    },
+  });
+  const digest = await inputsDigest(ROOT);
+  if (values['if-changed'] && (await upToDate(digest))) {
+    log('dist/ is up to date with the sources');
+    return;
+  }
+  const started = performance.now();
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  await mkdir(DIST, { recursive: true });
+  await rm(STAMP, { force: true });
+
+  const compiler = await bunRuntime(ROOT, hostTarget());
+  const executables = new Map<string, string>();
+  for (const target of TARGETS) {
+    const runtime = await timed(`${target.runtimePackage} runtime`, () => bunRuntime(ROOT, target));
+    const outfile = join(DIST, executableName(target.arch));
+    await timed(`compiled ${basename(outfile)}`, () =>
+      compileExecutable({ root: ROOT, target, compiler, runtime, outfile }),
+    );
+    executables.set(target.arch, outfile);
+  }
+
+  // The config file comes from the schema through the executable itself, so it cannot drift from either.
+  const native = executables.get(hostTarget().arch) ?? '';
+  const reported = (await execa(native, ['--version'])).stdout.trim();
+  if (reported !== version) throw new Error(`${native} --version says ${reported}, package.json ${version}`);
+  const configYaml = renderDefaultConfig(
+    parseDocs((await execa(native, ['config', '--docs'])).stdout),
+    version,
+  );
+
+  const rpms = await timed('built both RPMs', () =>
+    Promise.all(
+      TARGETS.map((t) =>
+        buildRpm({
+          root: ROOT,
+          arch: t.arch,
+          executable: executables.get(t.arch) ?? '',
+          configYaml,
+          version,
+          release: values.release,
+          workDir: join(ROOT, 'build/rpm'),
+          outDir: DIST,
+        }),
+      ),
+    ),
+  );
+
+  const artifacts = [...executables.values(), ...rpms];
+  const sums = await Promise.all(artifacts.map(async (a) => `${await sha256File(a)}  ${basename(a)}\n`));
+  await writeFile(join(DIST, 'SHA256SUMS'), sums.join(''));
+  for (const a of artifacts) log(`${basename(a)}: ${((await stat(a)).size / 2 ** 20).toFixed(1)} MiB`);
+  await writeFile(STAMP, `${digest}\n`);
+  log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+await main();
