@@ -1,14 +1,17 @@
 // The one place that builds every effect the commands use (no singletons, nothing at module load).
+import { SdkAutoScaling } from '../adapters/autoscaling-sdk.ts';
 import { DhclientDhcp } from '../adapters/dhcp-dhclient.ts';
 import { SdkEc2 } from '../adapters/ec2-sdk.ts';
 import { RootedHostFiles } from '../adapters/host-files.ts';
 import { IpHostNet } from '../adapters/host-net-ip.ts';
 import { SdkImds } from '../adapters/imds-sdk.ts';
+import { IptablesSnat } from '../adapters/iptables.ts';
 import { IpMonitor } from '../adapters/netlink-monitor-ip.ts';
 import { ExecaRunner } from '../adapters/runner-execa.ts';
 import { StateFile } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Log } from '../log.ts';
+import type { AutoScaling } from '../ports/autoscaling.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Dhcp } from '../ports/dhcp.ts';
 import type { Ec2 } from '../ports/ec2.ts';
@@ -17,6 +20,7 @@ import type { HostNet } from '../ports/host-net.ts';
 import type { Imds } from '../ports/imds.ts';
 import type { NetlinkMonitor } from '../ports/monitor.ts';
 import type { Runner } from '../ports/runner.ts';
+import type { SnatHost } from '../ports/snat.ts';
 
 export interface Deps {
   log: Log;
@@ -25,7 +29,11 @@ export interface Deps {
   imds: Imds;
   /** EC2 needs the region, which discovery finds. */
   ec2(region: string): Ec2;
+  /** Auto Scaling (the termination lifecycle hook), in the instance's region. */
+  autoScaling(region: string): AutoScaling;
   hostNet: HostNet;
+  /** The nat table and destination rules for pod traffic to the LAN. */
+  snat: SnatHost;
   dhcp: Dhcp;
   files: HostFiles;
   state: StateFile;
@@ -45,7 +53,9 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     runner,
     imds: new SdkImds(),
     ec2: (region) => new SdkEc2({ region }),
+    autoScaling: (region) => new SdkAutoScaling({ region }),
     hostNet: new IpHostNet(runner),
+    snat: new IptablesSnat(runner),
     dhcp: new DhclientDhcp(runner, config.paths.runDir),
     files: new RootedHostFiles(config.paths.hostRoot),
     state: new StateFile(config.paths.stateFile),

@@ -8,6 +8,7 @@ import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { discoverInstance } from './discover.ts';
 import { recordedHost } from './host-plan.ts';
+import { releaseSnat } from './snat.ts';
 
 export type ReleaseReason = 'manual' | 'stop' | 'terminate';
 
@@ -76,6 +77,7 @@ export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOpti
     };
 
     checkpoint('host');
+    await releaseSnat(deps, state, opts.dryRun);
     await releaseHost(config, deps, state, opts.dryRun, result);
     await save();
 

@@ -26,6 +26,7 @@ import type { JoinParams } from '../ports/joiner.ts';
 import type { Deps } from './deps.ts';
 import { discoverEnis, discoverInstance, discoverPlacement } from './discover.ts';
 import { hostPlanInput } from './host-plan.ts';
+import { ensureSnat } from './snat.ts';
 
 export interface UpOptions {
   dryRun: boolean;
@@ -225,6 +226,13 @@ async function converge(
     sysctlsBefore,
     files: fences.map((f) => f.path),
   };
+  await save();
+  state.snat = await ensureSnat(config, deps, {
+    host: desired,
+    primaryMac: inst.primaryMac,
+    subnetCidr: placement.instanceSubnet.cidrBlock,
+    recorded: state.snat,
+  });
   await save();
   checkpoint(opts.signal, 'join');
 

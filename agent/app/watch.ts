@@ -6,6 +6,7 @@ import { diffHost } from '../model/plan-host.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { recordedHost } from './host-plan.ts';
+import { handleTermination, pollTargetLifecycleState } from './lifecycle-hook.ts';
 
 export interface WatchOptions {
   signal: AbortSignal;
@@ -88,12 +89,28 @@ export async function watch(
     sysctlsSeen = values;
   }, config.watch.sysctlCheckSeconds * 1000);
   opts.signal.addEventListener('abort', () => wake?.());
+  // The Auto Scaling termination lifecycle hook: release, then complete; after that the node is going away.
+  let terminating = false;
+  const stopLifecyclePoll = pollTargetLifecycleState(config, deps, () => {
+    terminating = true;
+    wake?.();
+  });
   log.info(
     { sysctlCheckSeconds: config.watch.sysctlCheckSeconds, fullCheckSeconds: config.watch.fullCheckSeconds },
     'watch: started',
   );
   try {
     while (!opts.signal.aborted) {
+      if (terminating) {
+        clearInterval(sysctlTick);
+        await handleTermination(config, deps, { signal: opts.signal });
+        log.info('watch: the node is terminating; no more repairs until stopped');
+        await new Promise<void>((resolve) => {
+          if (opts.signal.aborted) resolve();
+          else opts.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        break;
+      }
       if (pending) {
         const why = pending;
         pending = undefined;
@@ -119,6 +136,7 @@ export async function watch(
     }
   } finally {
     clearInterval(sysctlTick);
+    stopLifecyclePoll();
   }
   log.info({ repairs }, 'watch: stopped');
   return { repairs };

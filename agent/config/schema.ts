@@ -107,6 +107,38 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('routing for the LNI'),
+  snat: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          'SNAT pod traffic that leaves by the LNI to the LNI address (chain OUTPOSTS-LNI-SNAT, jumped to first from nat POSTROUTING, ahead of the VPC CNI AWS-SNAT-CHAIN-0)',
+        ),
+      sources: z
+        .array(cidr)
+        .optional()
+        .describe(
+          "source CIDRs to SNAT; default: the VPC's CIDR blocks (IMDS), else the instance subnet's CIDR",
+        ),
+      destinations: z
+        .array(cidr)
+        .optional()
+        .describe("destination CIDRs (SNAT and rules); default: the LNI's LAN plus routes.onPrem"),
+      lanRulePriority: z
+        .number()
+        .int()
+        .refine((p) => p === 0 || (p >= 1025 && p <= 1534), {
+          message:
+            "0, or 1025-1534 (ahead of the VPC CNI's per-pod rules at 1536, clear of its 1024 and 1535)",
+        })
+        .default(1530)
+        .describe(
+          'priority of "to <destination> lookup <routes.table>" rules, so pods on secondary ENIs reach the LAN by the LNI; 0 = none',
+        ),
+    })
+    .prefault({})
+    .describe('pod traffic to the LAN (SNAT to the LNI address, rules ahead of the VPC CNI)'),
   sysctls: z
     .strictObject({
       arpIgnore: z.number().int().min(0).max(8).default(1).describe('net.ipv4.conf.<lni>.arp_ignore'),
@@ -142,7 +174,7 @@ export const configSchema = z.strictObject({
         .string()
         .default('/var/lib/outposts-node-agent/state.json')
         .describe('where the agent records what it created'),
-      lockFile: z.string().default('/run/outposts-node-agent.lock').describe('single-instance lock'),
+      lockFile: z.string().default('/run/outposts-node-agent/agent.lock').describe('single-instance lock'),
       runDir: z
         .string()
         .default('/run/outposts-node-agent')
@@ -205,6 +237,46 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('the watch command'),
+  lifecycleHook: z
+    .strictObject({
+      complete: z
+        .boolean()
+        .default(true)
+        .describe(
+          'after release, complete the Auto Scaling termination lifecycle hook with CONTINUE; false leaves it to another tool (e.g. aws-node-termination-handler)',
+        ),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9\-_/]{1,255}$/, { message: 'not a lifecycle hook name' })
+        .optional()
+        .describe(
+          "the hook to complete; default: the group's only autoscaling:EC2_INSTANCE_TERMINATING hook",
+        ),
+      group: z
+        .string()
+        .min(1)
+        .max(255)
+        .optional()
+        .describe("the Auto Scaling group; default: the instance's group (DescribeAutoScalingInstances)"),
+      heartbeatShare: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .default(0.5)
+        .describe(
+          "while release runs, send RecordLifecycleActionHeartbeat each time this fraction of the hook's HeartbeatTimeout passes",
+        ),
+      pollSeconds: z
+        .number()
+        .min(0.5)
+        .max(60)
+        .default(2)
+        .describe(
+          'how often watch reads IMDS autoscaling/target-lifecycle-state (Terminated: release, then complete)',
+        ),
+    })
+    .prefault({})
+    .describe('the Auto Scaling termination lifecycle hook, handled by watch'),
   preflight: z
     .strictObject({
       requireOutpost: z

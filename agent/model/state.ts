@@ -1,4 +1,5 @@
 // The state file's shape: what this agent created and configured, so release undoes exactly that.
+import type { SnatRecord } from './plan-snat.ts';
 import type { LanAddress } from './types.ts';
 
 export const STATE_VERSION = 1;
@@ -34,6 +35,8 @@ export interface AgentState {
     /** Files written under the host root (network-manager fences). */
     files: string[];
   };
+  /** The SNAT chain (by iptables flavour) and destination rules for pod traffic to the LAN. */
+  snat?: SnatRecord;
   dhcp?: { ifname: string; pidFile: string };
   join?: { method: string; nodeIp: string; labels: Record<string, string>; at: string };
   lastUp?: { at: string; ok: boolean; durationMs: number; message?: string };

@@ -86,8 +86,16 @@ describe('up under injected faults', () => {
     expect(errors.RequestLimitExceeded ?? 0).toBeGreaterThan(0);
     expect(errors.InternalError).toBe(3);
     expect(errors.Unavailable).toBe(3);
-    // The ENI was NotFound for a while after create, and the agent waited it out.
-    expect(errors['InvalidNetworkInterfaceID.NotFound'] ?? 0).toBeGreaterThan(0);
+    // When the first attach came inside the 1.5 s window in which the new ENI is NotFound, the endpoint
+    // answered NotFound and the agent waited it out (on a loaded machine throttling can delay it past the window).
+    const created = calls.find((c) => c.action === 'CreateNetworkInterface' && c.status === 200);
+    const firstAttach = calls.find(
+      (c) =>
+        c.action === 'AttachNetworkInterface' &&
+        (!c.errorCode || c.errorCode === 'InvalidNetworkInterfaceID.NotFound'),
+    );
+    if (created && firstAttach && firstAttach.startedAt - created.startedAt < 1_400)
+      expect(errors['InvalidNetworkInterfaceID.NotFound'] ?? 0).toBeGreaterThan(0);
     // A retried create is the same ENI: every create carried one ClientToken.
     const creates = calls.filter((c) => c.action === 'CreateNetworkInterface');
     expect(creates.length).toBeGreaterThanOrEqual(2);

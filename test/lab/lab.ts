@@ -1,10 +1,13 @@
-// The whole lab in one object: EC2 + IMDS endpoints wired to real namespaces, and a way to run the agent on a node.
+// The whole lab in one object: EC2, Auto Scaling and IMDS endpoints wired to real namespaces, and a way to run the agent on a node.
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { execa } from 'execa';
 import YAML from 'yaml';
+import { defaultAutoScalingFixture } from './autoscaling/fixture.ts';
+import { type AutoScalingHandler, createAutoScalingHandler } from './autoscaling/server.ts';
+import { type AutoScalingFixture, AutoScalingState, type ScaleIn } from './autoscaling/state.ts';
 import { DEFAULT_FIXTURE_PATH, loadFixture } from './ec2/fixture.ts';
 import { type RunningServer, serve } from './ec2/http-util.ts';
 import { createEc2Handler, type Ec2Handler } from './ec2/server.ts';
@@ -15,6 +18,8 @@ import type { LabFixture, LabInstance, LabTimings } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STAND_INS = join(ROOT, 'test/integration/stand-ins');
+/** The Auto Scaling endpoint listens beside EC2's, on the next port of the VPC router. */
+const AUTO_SCALING_PORT = LAB_ADDRS.ec2Port + 1;
 export const LAB_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'lab-secret-not-real',
@@ -52,6 +57,11 @@ export interface LabOptions {
   naming?: (n: number) => IfaceNaming | undefined;
   dhcp?: boolean;
   distro?: LabDistro;
+  /**
+   * Auto Scaling groups and hooks, or a function of the nodes' instance ids (node N at index N-1) returning
+   * them (default: every node in one group with a 30 s termination hook).
+   */
+  autoScaling?: AutoScalingFixture | ((instanceIds: string[]) => AutoScalingFixture);
 }
 
 export interface AgentRun {
@@ -85,17 +95,27 @@ export class Lab {
     readonly imds: ImdsHandler,
     readonly net: LabNetwork,
     readonly nodes: LabNode[],
+    /** Auto Scaling's groups, hooks and lifecycle actions (`scaleIn` starts a termination). */
+    readonly autoScalingState: AutoScalingState,
+    /** The Auto Scaling endpoint's controls: faults and call log, as `ec2` has. */
+    readonly autoScaling: AutoScalingHandler,
   ) {}
 
   /** Loopback URLs of the endpoints, for the test process's own SDK/CLI calls. */
   ec2Url = '';
   imdsUrl = '';
+  autoScalingUrl = '';
 
   static async start(opts: LabOptions = {}): Promise<Lab> {
     const count = opts.nodes ?? 2;
     const fixture = withInstances(opts.fixture ?? (await loadFixture(DEFAULT_FIXTURE_PATH)), count);
     const state = new Ec2State({ fixture, timings: opts.timings });
     const instances = state.instances();
+    const asgFixture =
+      typeof opts.autoScaling === 'function'
+        ? opts.autoScaling(instances.map((i) => i.instanceId))
+        : (opts.autoScaling ?? defaultAutoScalingFixture());
+    const asgState = new AutoScalingState(state, asgFixture);
     const primaryMac = (i: LabInstance) =>
       state.enisOfInstance(i.instanceId).find((e) => e.attachment?.deviceIndex === 0)?.macAddress ?? '';
     let net: LabNetwork | undefined;
@@ -112,25 +132,35 @@ export class Lab {
       await state.setHotPlug(net.hotPlug, { replay: true });
       const ec2 = createEc2Handler(state);
       const imds = createImdsHandler({ state });
+      const asg = createAutoScalingHandler(asgState, { baseLatencyMs: () => state.timings.baseLatencyMs });
       const nodes = await Promise.all(
         instances.map((i, k) =>
           Lab.prepareNode(net as LabNetwork, i, k + 1, primaryMac(i), opts.distro ?? 'al2023'),
         ),
       );
-      const lab = new Lab(state, ec2, imds, net, nodes);
-      const [imdsSock, ec2Sock] = await net.listen(net.ns.vpc, [
+      const lab = new Lab(state, ec2, imds, net, nodes, asgState, asg);
+      const [imdsSock, ec2Sock, asgSock] = await net.listen(net.ns.vpc, [
         { host: LAB_ADDRS.imds, port: 80 },
         { host: LAB_ADDRS.vpcRouter, port: LAB_ADDRS.ec2Port },
+        { host: LAB_ADDRS.vpcRouter, port: AUTO_SCALING_PORT },
       ]);
-      if (!imdsSock || !ec2Sock) throw new Error('lab: listening sockets in the vpc namespace missing');
-      lab.servers.push(await serve(imds, { handle: imdsSock }), await serve(ec2, { handle: ec2Sock }));
+      if (!imdsSock || !ec2Sock || !asgSock)
+        throw new Error('lab: listening sockets in the vpc namespace missing');
+      lab.servers.push(
+        await serve(imds, { handle: imdsSock }),
+        await serve(ec2, { handle: ec2Sock }),
+        await serve(asg, { handle: asgSock }),
+      );
       const ec2Local = await serve(ec2, { host: '127.0.0.1', port: 0 });
       const imdsLocal = await serve(imds, { host: '127.0.0.1', port: 0 });
-      lab.servers.push(ec2Local, imdsLocal);
+      const asgLocal = await serve(asg, { host: '127.0.0.1', port: 0 });
+      lab.servers.push(ec2Local, imdsLocal, asgLocal);
       lab.ec2Url = ec2Local.url;
       lab.imdsUrl = imdsLocal.url;
+      lab.autoScalingUrl = asgLocal.url;
       return lab;
     } catch (err) {
+      asgState.dispose();
       state.dispose();
       await net?.destroy();
       throw err;
@@ -162,6 +192,7 @@ export class Lab {
     node.env = {
       ...LAB_CREDENTIALS,
       AWS_ENDPOINT_URL_EC2: `http://${LAB_ADDRS.vpcRouter}:${LAB_ADDRS.ec2Port}`,
+      AWS_ENDPOINT_URL_AUTO_SCALING: `http://${LAB_ADDRS.vpcRouter}:${AUTO_SCALING_PORT}`,
       AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${LAB_ADDRS.imds}/`,
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
@@ -195,6 +226,11 @@ export class Lab {
       },
       maxAttempts: 1,
     });
+  }
+
+  /** Scales the node's instance in: Terminating:Wait, IMDS `Terminated`, EC2 termination when its hooks end. */
+  scaleIn(node: LabNode): ScaleIn {
+    return this.autoScalingState.scaleIn(node.instanceId);
   }
 
   async setDistro(node: LabNode, distro: LabDistro): Promise<void> {
@@ -290,6 +326,8 @@ export class Lab {
   async destroy(): Promise<void> {
     this.ec2.dispose();
     this.imds.dispose();
+    this.autoScaling.dispose();
+    this.autoScalingState.dispose();
     await Promise.allSettled(this.servers.map((s) => s.close()));
     await this.state.settled().catch(() => {});
     this.state.dispose();

@@ -94,7 +94,7 @@ describe('systemd units', () => {
       expect(s['ProtectHome=']).toBe(true);
     }
     expect(watch['CapabilityBoundingSet=~CAP_SYS_ADMIN']).toBe(true);
-    expect(watch['ProtectSystem=']).toBe(true);
+    expect(sweep['ProtectSystem=']).toBe(true);
     expect(sweep['User=/DynamicUser=']).toBe(true);
     expect(sweep['CapabilityBoundingSet=~CAP_NET_ADMIN']).toBe(true);
   });

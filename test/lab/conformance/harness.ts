@@ -52,7 +52,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-export function runAwsCli(endpoint: string, region: string, args: readonly string[], maxAttempts = 1) {
+/** Runs `/usr/bin/aws <service> <args>` against a lab endpoint with fake credentials; JSON output. */
+export function runAwsCli(
+  endpoint: string,
+  region: string,
+  args: readonly string[],
+  maxAttempts = 1,
+  service = 'ec2',
+) {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/tmp',
@@ -65,7 +72,7 @@ export function runAwsCli(endpoint: string, region: string, args: readonly strin
     AWS_MAX_ATTEMPTS: String(maxAttempts),
     AWS_RETRY_MODE: 'standard',
   };
-  const argv = ['--endpoint-url', endpoint, '--region', region, '--output', 'json', 'ec2', ...args];
+  const argv = ['--endpoint-url', endpoint, '--region', region, '--output', 'json', service, ...args];
   return new Promise<CliResult>((resolve) => {
     execFile(AWS_CLI, argv, { env, timeout: 60_000 }, (error, stdout, stderr) => {
       const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

@@ -31,10 +31,15 @@ export function validatePageRequest({ idCount, idParam, maxResults }: PageReques
   }
 }
 
-const encodeToken = (lastKey: string): string =>
+/** An opaque page token naming the last key handed out (the next page starts after it). */
+export const encodePageToken = (lastKey: string): string =>
   Buffer.from(JSON.stringify({ after: lastKey })).toString('base64');
 
-function decodeToken(token: string): string {
+/** The key a token from `encodePageToken` names; anything else throws the API's error (EC2's by default). */
+export function decodePageToken(
+  token: string,
+  invalid: (token: string) => Error = ec2Errors.invalidPaginationToken,
+): string {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
     if (decoded && typeof decoded === 'object' && 'after' in decoded && typeof decoded.after === 'string') {
@@ -43,18 +48,18 @@ function decodeToken(token: string): string {
   } catch {
     // fall through to the error below
   }
-  throw ec2Errors.invalidPaginationToken(token);
+  throw invalid(token);
 }
 
 /** Items ordered by key; a page starts after the key the token names. */
 export function paginate<T>(items: readonly T[], keyOf: (item: T) => string, request: PageRequest): Page<T> {
   validatePageRequest(request);
   const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  const after = request.nextToken ? decodeToken(request.nextToken) : undefined;
+  const after = request.nextToken ? decodePageToken(request.nextToken) : undefined;
   const remaining = after === undefined ? sorted : sorted.filter((item) => keyOf(item) > after);
   const limit = request.maxResults ?? remaining.length;
   const page = remaining.slice(0, limit);
   const last = page.at(-1);
-  const nextToken = remaining.length > limit && last !== undefined ? encodeToken(keyOf(last)) : undefined;
+  const nextToken = remaining.length > limit && last !== undefined ? encodePageToken(keyOf(last)) : undefined;
   return { items: page, nextToken };
 }

@@ -1,4 +1,4 @@
-// Reads EC2 Query API parameters (`Name.N`, `Name.N.Member`) out of the flat form the wire carries.
+// Reads Query API parameters (`Name.N`, `Name.N.Member`) out of the flat form the wire carries.
 import type { LabTag } from '../types.ts';
 import { ec2Errors } from './errors.ts';
 
@@ -107,11 +107,15 @@ export function filtersParam(params: QueryParams): Ec2Filter[] {
   }));
 }
 
-/** UnknownParameter for any parameter whose top-level name is not one the action takes. */
-export function assertKnownParams(params: QueryParams, known: readonly string[]): void {
+/** UnknownParameter (or the API's own error from `unknown`) for any parameter whose top-level name the action does not take. */
+export function assertKnownParams(
+  params: QueryParams,
+  known: readonly string[],
+  unknown: (name: string) => Error = ec2Errors.unknownParameter,
+): void {
   for (const key of Object.keys(params)) {
     const root = key.split('.')[0] ?? key;
     if (known.includes(root) || AUTH_PARAMS.has(root) || root.startsWith('X-Amz-')) continue;
-    throw ec2Errors.unknownParameter(key);
+    throw unknown(key);
   }
 }

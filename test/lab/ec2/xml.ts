@@ -1,7 +1,7 @@
-// Minimal XML writer for EC2 Query API answers: element names are the model's locationNames, lists become `<x><item>…</item></x>`.
+// Minimal XML writer for Query API answers: element names are the model's names, lists `<x><item>…</item></x>` (EC2) or `<member>` (awsQuery).
 export const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
-/** A value to render: objects are elements, arrays are `item` lists, `undefined` members are left out. */
+/** A value to render: objects are elements, arrays are `item` (or `member`) lists, `undefined` members are left out. */
 export type XmlValue = string | number | boolean | undefined | XmlValue[] | XmlObject;
 export interface XmlObject {
   [element: string]: XmlValue;
@@ -17,27 +17,31 @@ const ESCAPES: Record<string, string> = {
 
 export const escapeXml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
-function renderChildren(value: XmlObject, depth: number): string {
+/** The name of a list's entries: EC2 says `item`, the other Query APIs (awsQuery) say `member`. */
+export type ListItemName = 'item' | 'member';
+
+/** The elements of `value`, indented `depth` levels. */
+export function renderChildren(value: XmlObject, depth: number, itemName: ListItemName = 'item'): string {
   return Object.entries(value)
-    .map(([name, child]) => renderElement(name, child, depth))
+    .map(([name, child]) => renderElement(name, child, depth, itemName))
     .join('');
 }
 
-function renderElement(name: string, value: XmlValue, depth: number): string {
+function renderElement(name: string, value: XmlValue, depth: number, itemName: ListItemName): string {
   if (value === undefined) return '';
   const pad = `\n${'    '.repeat(depth)}`;
   if (Array.isArray(value)) {
     if (value.length === 0) return `${pad}<${name}/>`;
-    const items = value.map((item) => renderElement('item', item, depth + 1)).join('');
+    const items = value.map((item) => renderElement(itemName, item, depth + 1, itemName)).join('');
     return `${pad}<${name}>${items}${pad}</${name}>`;
   }
   if (typeof value === 'object') {
-    return `${pad}<${name}>${renderChildren(value, depth + 1)}${pad}</${name}>`;
+    return `${pad}<${name}>${renderChildren(value, depth + 1, itemName)}${pad}</${name}>`;
   }
   return `${pad}<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
-const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 /** `<ActionResponse xmlns=…><requestId>…</requestId>…</ActionResponse>` */
 export function renderResponse(action: string, requestId: string, body: XmlObject): string {

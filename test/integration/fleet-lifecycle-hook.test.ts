@@ -1,0 +1,243 @@
+// The ASG termination lifecycle hook handled by `watch` on the node: release, heartbeats, CompleteLifecycleAction (or not).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabLifecycleAction, ScaleIn, ScaleInOutcome } from '../lab/autoscaling/state.ts';
+import { Lab, type LabNode, parseLogs } from '../lab/lab.ts';
+import type { CallRecord } from '../lab/types.ts';
+import { staticConfig } from './helpers.ts';
+
+/** One group per scenario, so each gets its own hook timeout. */
+const GROUPS = {
+  main: { name: 'fleet-main', hook: 'fleet-main-terminating', timeout: 30, nodes: [1, 3] },
+  nth: { name: 'fleet-nth', hook: 'fleet-nth-terminating', timeout: 5, nodes: [2] },
+  slow: { name: 'fleet-slow', hook: 'fleet-slow-terminating', timeout: 4, nodes: [4] },
+} as const;
+
+const ADDRESSES = ['192.0.2.71', '192.0.2.72', '192.0.2.73', '192.0.2.74'];
+/** Node 2 lives beside another hook owner (aws-node-termination-handler, say). */
+const LIFECYCLE_HOOK_CONFIG: Record<number, Record<string, unknown>> = { 2: { complete: false } };
+
+type Watcher = ReturnType<Lab['spawnAgent']>;
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('termination lifecycle hook from the node (watch, no SQS)', () => {
+  let lab: Lab;
+  const watchers = new Map<number, Watcher>();
+  const watchStartedAt = new Map<number, number>();
+  const watcherOf = (node: LabNode): Watcher => {
+    const watcher = watchers.get(node.n);
+    if (!watcher) throw new Error(`no watch on node ${node.n}`);
+    return watcher;
+  };
+
+  const config = (node: LabNode, lifecycleHook: Record<string, unknown> = {}) =>
+    staticConfig(ADDRESSES[node.n - 1] ?? '', { lifecycleHook });
+
+  /** `up`, then `watch` in the background until it logs that it started. */
+  async function upAndWatch(node: LabNode): Promise<void> {
+    const up = await lab.agent(node, ['up'], { config: config(node, LIFECYCLE_HOOK_CONFIG[node.n]) });
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(lab.ownedEnis(node)).toHaveLength(1);
+    watchStartedAt.set(node.n, Date.now());
+    const watcher = lab.spawnAgent(node, ['watch']);
+    watchers.set(node.n, watcher);
+    let seen = '';
+    await within(
+      new Promise<void>((resolve) =>
+        watcher.stderr?.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes('watch: started')) resolve();
+        }),
+      ),
+      60_000,
+      'watch start',
+    );
+  }
+
+  /** SIGTERM after the work is done: watch exits 0; its JSON log lines. */
+  async function stop(watcher: Watcher) {
+    watcher.kill('SIGTERM');
+    const r = await watcher;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    return parseLogs(String(r.stderr));
+  }
+
+  const asgCalls = (node: LabNode): CallRecord[] =>
+    lab.autoScaling.calls().filter((c) => c.source === node.primaryIp);
+
+  const completion = (node: LabNode) => asgCalls(node).find((c) => c.action === 'CompleteLifecycleAction');
+
+  function onlyAction(scaleIn: ScaleIn): LabLifecycleAction {
+    expect(scaleIn.actions).toHaveLength(1);
+    return scaleIn.actions[0] as LabLifecycleAction;
+  }
+
+  beforeAll(async () => {
+    lab = await Lab.start({
+      nodes: 4,
+      autoScaling: (instanceIds) => ({
+        groups: Object.values(GROUPS).map((g) => ({
+          name: g.name,
+          instanceIds: g.nodes.map((n) => instanceIds[n - 1] ?? ''),
+          hooks: [{ name: g.hook, heartbeatTimeout: g.timeout, defaultResult: 'CONTINUE' as const }],
+        })),
+      }),
+    });
+    await Promise.all(lab.nodes.map(upAndWatch));
+  });
+  afterAll(async () => {
+    for (const w of watchers.values()) w.kill('SIGKILL');
+    await lab?.destroy();
+  });
+
+  it('scale-in: watch releases the LNI and completes the hook with CONTINUE; the instance terminates long before the hook timeout', async () => {
+    const node = lab.node(1);
+    const watcher = watcherOf(node);
+    const eniId = lab.ownedEnis(node)[0]?.networkInterfaceId ?? '';
+    // Until then, watching costs one IMDS GET per poll with a reused IMDSv2 token: no EC2, no Auto Scaling.
+    const since = watchStartedAt.get(node.n) ?? 0;
+    const fromNode = (c: { source: string; startedAt: number }) =>
+      c.source === node.primaryIp && c.startedAt >= since;
+    const polls = () => lab.imds.calls().filter((c) => fromNode(c) && c.method === 'GET');
+    await within(
+      (async () => {
+        while (polls().length < 3) await new Promise((resolve) => setTimeout(resolve, 200));
+      })(),
+      20_000,
+      'three polls',
+    );
+    const idle = lab.imds.calls().filter(fromNode);
+    const tokens = idle.filter((c) => c.method === 'PUT');
+    console.log(`idle watch: ${polls().length} GET(s) of the lifecycle state, ${tokens.length} token PUT(s)`);
+    expect([...new Set(polls().map((c) => c.path))]).toEqual([
+      '/latest/meta-data/autoscaling/target-lifecycle-state',
+    ]);
+    expect(polls().every((c) => c.withToken && c.status === 404)).toBe(true);
+    expect(tokens.length).toBeLessThan(polls().length);
+    expect([...lab.ec2.calls(), ...lab.autoScaling.calls()].filter(fromNode)).toEqual([]);
+    const scaleIn = lab.scaleIn(node);
+    const outcome: ScaleInOutcome = await within(scaleIn.done, 20_000, 'lifecycle action completed');
+    expect(outcome).toMatchObject({ result: 'CONTINUE', endedBy: 'complete' });
+    const complete = completion(node);
+    expect(complete?.params).toMatchObject({
+      AutoScalingGroupName: GROUPS.main.name,
+      LifecycleHookName: GROUPS.main.hook,
+      InstanceId: node.instanceId,
+      LifecycleActionResult: 'CONTINUE',
+    });
+    expect(complete?.status).toBe(200);
+    const terminatedToComplete = (complete?.startedAt ?? 0) - scaleIn.startedAt;
+    // Noticed when the agent first asks Auto Scaling (at once, beside release); the rest is release.
+    const noticed = (asgCalls(node)[0]?.startedAt ?? 0) - scaleIn.startedAt;
+    console.log(
+      `Terminated in IMDS → CompleteLifecycleAction: ${terminatedToComplete} ms (noticed after ${noticed} ms with a 2 s poll; release and completion ${terminatedToComplete - noticed} ms; hook timeout ${GROUPS.main.timeout} s)`,
+    );
+    expect(terminatedToComplete).toBeLessThan(10_000);
+    // Found, not configured: the group from DescribeAutoScalingInstances, the hook from DescribeLifecycleHooks.
+    expect(asgCalls(node).map((c) => c.action)).toEqual([
+      'DescribeAutoScalingInstances',
+      'DescribeLifecycleHooks',
+      'CompleteLifecycleAction',
+    ]);
+    // Released before the completion, so nothing of the agent's outlives the instance.
+    expect(lab.state.getEni(eniId)).toBeUndefined();
+    const deleted = lab.ec2
+      .calls()
+      .find((c) => c.action === 'DeleteNetworkInterface' && c.params.NetworkInterfaceId === eniId);
+    expect(deleted?.status).toBe(200);
+    expect(deleted?.startedAt ?? Number.POSITIVE_INFINITY).toBeLessThan(complete?.startedAt ?? 0);
+    await lab.state.settled();
+    expect(lab.state.getInstance(node.instanceId)?.state).toBe('terminated');
+    expect(outcome.endedAt - scaleIn.startedAt).toBeLessThan(GROUPS.main.timeout * 1000);
+    // The LNI's removal raises netlink events; watch repairs nothing and stays up until it is signalled.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(watcher.exitCode, 'watch exited before it was signalled').toBeNull();
+    const logs = await stop(watcher);
+    expect(logs.map((l) => l.msg)).toContain('watch: the node is terminating; no more repairs until stopped');
+  });
+
+  it('complete: false — watch still releases but leaves the hook alone: the instance terminates only at the hook timeout', async () => {
+    const node = lab.node(2);
+    const watcher = watcherOf(node);
+    const eniId = lab.ownedEnis(node)[0]?.networkInterfaceId ?? '';
+    const scaleIn = lab.scaleIn(node);
+    const outcome = await within(scaleIn.done, GROUPS.nth.timeout * 1000 + 10_000, 'hook timeout');
+    expect(outcome).toMatchObject({ result: 'CONTINUE', endedBy: 'timeout' });
+    expect(outcome.endedAt - scaleIn.startedAt).toBeGreaterThanOrEqual(GROUPS.nth.timeout * 1000 - 5);
+    expect(onlyAction(scaleIn).heartbeats).toEqual([]);
+    expect(asgCalls(node)).toEqual([]);
+    const deleted = lab.ec2
+      .calls()
+      .find((c) => c.action === 'DeleteNetworkInterface' && c.params.NetworkInterfaceId === eniId);
+    expect(deleted?.status).toBe(200);
+    expect(deleted?.startedAt ?? Number.POSITIVE_INFINITY).toBeLessThan(outcome.endedAt);
+    const logs = await stop(watcher);
+    expect(logs.map((l) => l.msg)).toContain(
+      'lifecycle: lifecycleHook.complete is false; leaving the lifecycle hook to its owner',
+    );
+  });
+
+  it('an EC2 fault during release (DetachNetworkInterface denied) still completes the hook; EC2 deletes the LNI with the instance', async () => {
+    const node = lab.node(3);
+    const watcher = watcherOf(node);
+    const eniId = lab.ownedEnis(node)[0]?.networkInterfaceId ?? '';
+    lab.state.deny('DetachNetworkInterface');
+    try {
+      const scaleIn = lab.scaleIn(node);
+      const outcome = await within(scaleIn.done, 20_000, 'lifecycle action completed');
+      expect(outcome).toMatchObject({ result: 'CONTINUE', endedBy: 'complete' });
+      const denied = lab.ec2
+        .calls()
+        .filter((c) => c.action === 'DetachNetworkInterface' && c.source === node.primaryIp);
+      expect(denied.map((c) => c.errorCode)).toContain('UnauthorizedOperation');
+      expect(completion(node)?.status).toBe(200);
+    } finally {
+      lab.state.allow('DetachNetworkInterface');
+    }
+    await lab.state.settled();
+    expect(lab.state.getInstance(node.instanceId)?.state).toBe('terminated');
+    expect(lab.state.getEni(eniId)).toBeUndefined();
+    const logs = await stop(watcher);
+    expect(
+      logs.find((l) => l.msg === 'lifecycle: release failed; completing the lifecycle hook anyway')?.err,
+    ).toMatch(/UnauthorizedOperation/);
+  });
+
+  it('a release slower than the hook timeout is kept alive by heartbeats, then completed by the agent', async () => {
+    const node = lab.node(4);
+    const watcher = watcherOf(node);
+    const timeoutMs = GROUPS.slow.timeout * 1000;
+    lab.ec2.faults.add({
+      action: 'DeleteNetworkInterface',
+      kind: 'latency',
+      latencyMs: timeoutMs + 2000,
+      times: 1,
+    });
+    const scaleIn = lab.scaleIn(node);
+    const outcome = await within(scaleIn.done, timeoutMs + 20_000, 'lifecycle action completed');
+    expect(outcome).toMatchObject({ result: 'CONTINUE', endedBy: 'complete' });
+    const beats = onlyAction(scaleIn).heartbeats.map((t) => t - scaleIn.startedAt);
+    console.log(
+      `heartbeats at ${beats.join(', ')} ms after Terminated; completed at ${outcome.endedAt - scaleIn.startedAt} ms (timeout ${timeoutMs} ms)`,
+    );
+    expect(beats.length).toBeGreaterThanOrEqual(1);
+    expect(beats[0]).toBeLessThan(timeoutMs);
+    expect(outcome.endedAt - scaleIn.startedAt).toBeGreaterThan(timeoutMs);
+    expect(
+      asgCalls(node)
+        .filter((c) => c.action === 'RecordLifecycleActionHeartbeat')
+        .map((c) => c.status),
+    ).toEqual(beats.map(() => 200));
+    await stop(watcher);
+  });
+});
