@@ -1,0 +1,111 @@
+// P4 (watch): resident memory and CPU of an idle `watch` over a fixed period, read from /proc.
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import type { Lab, LabNode } from '../../test/lab/lab.ts';
+import { type AgentRuntime, agentArgv } from '../lib/agent-runtime.ts';
+import { type Figure, figure } from '../lib/report.ts';
+
+interface ProcSample {
+  /** utime + stime + cutime + cstime in clock ticks. */
+  ticks: number;
+  rssKb: number;
+  hwmKb: number;
+}
+
+function readProc(pid: number): (ProcSample & { ppid: number }) | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    // f[0] is field 3 (state) of proc(5)'s stat: ppid is field 4; utime, stime, cutime, cstime are fields 14-17
+    // (cutime/cstime: the children it has waited for, such as each `ip` it ran).
+    return {
+      ppid: Number(f[1]),
+      ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0),
+      rssKb: kb('VmRSS'),
+      hwmKb: kb('VmHWM'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process and every live descendant (the agent's `ip monitor` and the like). */
+function tree(root: number): Map<number, ProcSample> {
+  const all = new Map<number, ProcSample & { ppid: number }>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    const s = Number.isInteger(pid) ? readProc(pid) : undefined;
+    if (s) all.set(pid, s);
+  }
+  const out = new Map<number, ProcSample>();
+  const visit = (pid: number) => {
+    const s = all.get(pid);
+    if (!s || out.has(pid)) return;
+    out.set(pid, s);
+    for (const [child, c] of all) if (c.ppid === pid) visit(child);
+  };
+  visit(root);
+  return out;
+}
+
+function untilStderr(sub: { stderr: NodeJS.ReadableStream | null }, text: string, timeoutMs: number) {
+  return new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`watch did not log "${text}": ${seen}`)), timeoutMs);
+    sub.stderr?.on('data', (c: Buffer) => {
+      seen += c.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** Starts `watch` on a converged node, lets it settle, then measures IDLE_SECONDS of idling. */
+export async function watchIdleFigures(
+  lab: Lab,
+  node: LabNode,
+  runtime: AgentRuntime,
+  idleSeconds: number,
+): Promise<Figure[]> {
+  const tck = Number((await execa('getconf', ['CLK_TCK'])).stdout) || 100;
+  const [cmd = '', ...args] = agentArgv(runtime, node, ['watch']);
+  const sub = lab.net.spawnIn(node.ns, cmd, args, { env: node.env, extendEnv: false, reject: false });
+  try {
+    await untilStderr(sub, 'watch: started', 30_000);
+    const pid = sub.pid;
+    if (pid === undefined) throw new Error('watch has no pid');
+    await sleep(2000); // first reconcile and the monitor's start-up are not idling
+    const before = tree(pid);
+    await sleep(idleSeconds * 1000);
+    const after = tree(pid);
+    const agent = after.get(pid);
+    if (!agent) throw new Error('watch exited while idle');
+    const ticks = [...after].reduce((sum, [p, s]) => sum + s.ticks - (before.get(p)?.ticks ?? 0), 0);
+    const cpuSeconds = ticks / tck;
+    const childrenKb = [...after].filter(([p]) => p !== pid).reduce((sum, [, s]) => sum + s.rssKb, 0);
+    return [
+      figure({
+        id: 'p4.watch-rss',
+        label: `P4 peak RSS of watch after ${idleSeconds} s idle, ${runtime.label}`,
+        unit: 'MB',
+        value: agent.hwmKb / 1024,
+        note: `current RSS ${(agent.rssKb / 1024).toFixed(1)} MB; ${after.size - 1} child process(es) add ${(childrenKb / 1024).toFixed(1)} MB`,
+      }),
+      figure({
+        id: 'p4.watch-cpu',
+        label: 'P4 watch CPU per idle hour (extrapolated)',
+        unit: 's/h',
+        value: (cpuSeconds / idleSeconds) * 3600,
+        note: `${ticks} clock ticks (1/${tck} s) in ${idleSeconds} s: agent and children, live or waited for`,
+      }),
+    ];
+  } finally {
+    sub.kill('SIGTERM');
+    await sub;
+  }
+}
