@@ -463,6 +463,8 @@ describe.concurrent('EC2 operations through both clients', () => {
 
   it('DetachNetworkInterface from both clients: detaching, then available without an attachment', async () => {
     const [forA, forB] = await attachedEnis(3);
+    // Long enough that a loaded machine still sees `detaching` right after the call returns.
+    lab.state.setTimings({ detachDelayMs: 3000 });
     const cliDetach = lab.cli([
       'detach-network-interface',
       '--attachment-id',
@@ -471,6 +473,7 @@ describe.concurrent('EC2 operations through both clients', () => {
     await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: forA.attachment?.attachmentId }));
     expect(forA.attachment?.status).toBe('detaching');
     cliOutput(await cliDetach);
+    lab.state.setTimings({ detachDelayMs: 50 });
     await lab.state.settled();
     expect([forA, forB].map((e) => [e.status, e.attachment])).toEqual([
       ['available', undefined],
