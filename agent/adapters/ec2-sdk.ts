@@ -184,15 +184,26 @@ export class SdkEc2 implements Ec2 {
   }
 
   async attachNetworkInterface(input: { eniId: string; instanceId: string; deviceIndex: number }) {
-    const out = await this.whileNotFound('AttachNetworkInterface', () =>
-      this.client.send(
-        new AttachNetworkInterfaceCommand({
-          NetworkInterfaceId: input.eniId,
-          InstanceId: input.instanceId,
-          DeviceIndex: input.deviceIndex,
-        }),
-      ),
-    );
+    let out: { AttachmentId?: string };
+    try {
+      out = await this.whileNotFound('AttachNetworkInterface', () =>
+        this.client.send(
+          new AttachNetworkInterfaceCommand({
+            NetworkInterfaceId: input.eniId,
+            InstanceId: input.instanceId,
+            DeviceIndex: input.deviceIndex,
+          }),
+        ),
+      );
+    } catch (err) {
+      // A lost or late answer makes the SDK retry an attach that already happened: EC2 then says InUse.
+      // If the ENI is attached where we asked, that retry succeeded in all but name.
+      if ((err as Ec2Error).details?.code !== 'InvalidNetworkInterface.InUse') throw err;
+      const [eni] = await this.describeNetworkInterfaces({ ids: [input.eniId] });
+      const a = eni?.attachment;
+      if (a?.instanceId !== input.instanceId || a.deviceIndex !== input.deviceIndex) throw err;
+      return a.attachmentId;
+    }
     if (!out.AttachmentId) throw new Ec2Error('AttachNetworkInterface returned no attachment id');
     return out.AttachmentId;
   }
