@@ -254,26 +254,7 @@ export class Lab {
     opts: { env?: Record<string, string>; timeoutMs?: number; config?: Record<string, unknown> } = {},
   ): Promise<AgentRun> {
     if (opts.config) await this.writeConfig(node, opts.config);
-    const r = await execa(
-      'ip',
-      [
-        'netns',
-        'exec',
-        node.ns,
-        ...Lab.agentCommand(),
-        ...args,
-        '--config',
-        node.configPath,
-        '--log-format',
-        'json',
-      ],
-      {
-        reject: false,
-        env: { ...node.env, ...opts.env },
-        extendEnv: false,
-        timeout: opts.timeoutMs ?? 60_000,
-      },
-    );
+    const r = await this.spawnAgent(node, args, { env: opts.env, timeoutMs: opts.timeoutMs ?? 60_000 });
     return {
       exitCode: r.exitCode,
       stdout: String(r.stdout),
@@ -282,28 +263,16 @@ export class Lab {
     };
   }
 
-  /** Starts the agent without waiting (for crash and signal tests). */
-  spawnAgent(node: LabNode, args: string[], opts: { env?: Record<string, string> } = {}) {
-    return execa(
-      'ip',
-      [
-        'netns',
-        'exec',
-        node.ns,
-        ...Lab.agentCommand(),
-        ...args,
-        '--config',
-        node.configPath,
-        '--log-format',
-        'json',
-      ],
-      {
-        reject: false,
-        env: { ...node.env, ...opts.env },
-        extendEnv: false,
-        buffer: true,
-      },
-    );
+  /** Starts the agent without waiting (for crash and signal tests); `agent()` is this, awaited and parsed. */
+  spawnAgent(node: LabNode, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}) {
+    const argv = ['netns', 'exec', node.ns, ...Lab.agentCommand(), ...args];
+    return execa('ip', [...argv, '--config', node.configPath, '--log-format', 'json'], {
+      reject: false,
+      env: { ...node.env, ...opts.env },
+      extendEnv: false,
+      buffer: true,
+      ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+    });
   }
 
   async readState(node: LabNode): Promise<Record<string, unknown> | undefined> {
