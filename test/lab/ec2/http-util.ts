@@ -26,7 +26,10 @@ function urlOf(address: string | AddressInfo | null): string {
 
 export async function serve(handler: RequestListener, target: ListenTarget = {}): Promise<RunningServer> {
   const server = createServer(handler);
-  server.keepAliveTimeout = 5_000;
+  // Idle keep-alive connections stay open for a minute, the order of a real AWS endpoint's idle timeout. Node's own
+  // 5 s default races clients that pause a few seconds between calls on a loaded machine: the client reuses the
+  // socket just as the server closes it, and a client without retries (the conformance tests) sees ECONNRESET.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const done = () => {
