@@ -1,6 +1,5 @@
 // `diagnose` and `preflight`: run read-only checks concurrently, each within its bound and all within BOUNDS.total.
 import type { AgentConfig } from '../config/schema.ts';
-import { PreflightError } from '../errors.ts';
 import {
   type CheckGroup,
   type CheckOutcome,
@@ -129,18 +128,4 @@ export function diagnose(config: AgentConfig, deps: DiagnoseDeps): Promise<Diagn
 /** The preflight checks as a report (the `preflight` command prints it). */
 export function preflightReport(config: AgentConfig, deps: DiagnoseDeps): Promise<DiagnoseReport> {
   return runChecks('preflight', PREFLIGHT_CHECKS, config, deps);
-}
-
-/** For `up`: the preflight report, or PreflightError (exit 11) naming each failed check and its hint. */
-export async function preflight(config: AgentConfig, deps: DiagnoseDeps): Promise<DiagnoseReport> {
-  const report = await preflightReport(config, deps);
-  for (const c of report.checks.filter((x) => x.status === 'warn'))
-    deps.log.warn({ check: c.id, observed: c.observed, hint: c.hint }, `preflight: ${c.id}`);
-  const failed = report.checks.filter((c) => c.status === 'fail');
-  if (failed.length)
-    throw new PreflightError(
-      `preflight failed:\n${failed.map((c) => `  - ${c.id}: ${c.observed}${c.hint ? `\n    hint: ${c.hint}` : ''}`).join('\n')}`,
-      { checks: failed },
-    );
-  return report;
 }

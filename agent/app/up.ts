@@ -26,6 +26,7 @@ import type { JoinParams } from '../ports/joiner.ts';
 import type { Deps } from './deps.ts';
 import { discoverEnis, discoverInstance, discoverPlacement } from './discover.ts';
 import { hostPlanInput } from './host-plan.ts';
+import { preflightPlan } from './preflight-plan.ts';
 import { ensureSnat } from './snat.ts';
 
 export interface UpOptions {
@@ -148,6 +149,9 @@ async function converge(
     },
     'LNI plan',
   );
+
+  // Placement and the LNI subnet were checked by discovery; here, whether the role may make the planned calls.
+  if (config.preflight.enabled) await preflightPlan(log, ec2, inst.instanceId, decision.steps);
 
   if (opts.dryRun) {
     for (const s of decision.steps) log.info({ step: s }, `would ${s.kind}`);

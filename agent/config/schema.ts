@@ -279,6 +279,12 @@ export const configSchema = z.strictObject({
     .describe('the Auto Scaling termination lifecycle hook, handled by watch'),
   preflight: z
     .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          'before up changes EC2, send each planned call with DryRun=true and refuse (exit 11) if one is denied',
+        ),
       requireOutpost: z
         .boolean()
         .default(true)

@@ -1,5 +1,6 @@
 // Every EC2 action the agent calls, with the commands that call it: the IAM policy and the permission checks follow it.
 import type { DryRunProbe } from '../ports/ec2.ts';
+import type { Ec2Step } from './plan-lni.ts';
 
 export type Ec2Action = DryRunProbe['action'];
 
@@ -24,3 +25,59 @@ export const EC2_ACTIONS: readonly Ec2ActionUse[] = [
   { action: 'DetachNetworkInterface', usedBy: ['release'], onLni: true },
   { action: 'DeleteNetworkInterface', usedBy: ['up', 'release', 'sweep'], onLni: true },
 ];
+
+/** The permission probes for the EC2 calls a plan will make, and the calls that cannot be probed yet. */
+export interface PlannedProbes {
+  probes: DryRunProbe[];
+  /** Calls on an ENI or attachment that does not exist yet (a create's result): probed by `diagnose` later. */
+  unprobed: Ec2Action[];
+}
+
+/**
+ * Each planned EC2 call as a DryRun probe with the very parameters `up` will send, so resource-level conditions in
+ * the node role's policy are evaluated as for the real call. Waits are reads `up` has already been allowed to make.
+ */
+export function probesForSteps(steps: readonly Ec2Step[], instanceId: string): PlannedProbes {
+  const probes: DryRunProbe[] = [];
+  const unprobed: Ec2Action[] = [];
+  for (const s of steps) {
+    switch (s.kind) {
+      case 'create-eni':
+        probes.push({
+          action: 'CreateNetworkInterface',
+          subnetId: s.subnetId,
+          description: s.description,
+          tags: s.tags,
+        });
+        break;
+      case 'attach-eni':
+        if (s.eniId)
+          probes.push({
+            action: 'AttachNetworkInterface',
+            eniId: s.eniId,
+            instanceId,
+            deviceIndex: s.deviceIndex,
+          });
+        else unprobed.push('AttachNetworkInterface');
+        break;
+      case 'set-delete-on-termination':
+        if (s.eniId && s.attachmentId)
+          probes.push({
+            action: 'ModifyNetworkInterfaceAttribute',
+            eniId: s.eniId,
+            attachmentId: s.attachmentId,
+          });
+        else unprobed.push('ModifyNetworkInterfaceAttribute');
+        break;
+      case 'create-tags':
+        probes.push({ action: 'CreateTags', eniId: s.eniId, tags: s.tags });
+        break;
+      case 'delete-eni':
+        probes.push({ action: 'DeleteNetworkInterface', eniId: s.eniId });
+        break;
+      case 'wait-attached':
+        break;
+    }
+  }
+  return { probes, unprobed };
+}

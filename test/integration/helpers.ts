@@ -37,7 +37,7 @@ export function callsFrom(lab: Lab, node: LabNode, since = 0): CallRecord[] {
 }
 
 export function mutating(calls: CallRecord[]): CallRecord[] {
-  return calls.filter((c) => c.mutating);
+  return calls.filter((c) => c.mutating && !c.dryRun);
 }
 
 export function lastSeq(lab: Lab): number {

@@ -1,5 +1,6 @@
 // The LNI decision: reuse what is attached, adopt our orphan, else create — never a second LNI.
 import { describe, expect, it } from 'vitest';
+import { probesForSteps } from '../../agent/model/ec2-actions.ts';
 import { LniConflict, planLni } from '../../agent/model/plan-lni.ts';
 import { clientTokenFor, emptyState } from '../../agent/model/state.ts';
 import { TAG_NO_MANAGE, TAG_OWNER } from '../../agent/model/tags.ts';
@@ -153,5 +154,50 @@ describe('planLni', () => {
         enis: [eni('eni-vpc', { subnetId: 'subnet-9', attachment: attached(1) })],
       }),
     ).toThrow(LniConflict);
+  });
+});
+
+describe('probesForSteps (up preflight): the planned calls as DryRun probes', () => {
+  const plan = (enis: EniFacts[]) =>
+    planLni({ now: NOW, instance, subnet, deviceIndex: 1, cluster: 'edge', enis });
+
+  it('a fresh node probes the create with its own subnet, description and tags; the calls on the new ENI wait', () => {
+    const d = plan([]);
+    const create = d.steps[0];
+    if (create?.kind !== 'create-eni') throw new Error('expected a create first');
+    expect(probesForSteps(d.steps, 'i-0abc')).toEqual({
+      probes: [
+        {
+          action: 'CreateNetworkInterface',
+          subnetId: 'subnet-1',
+          description: create.description,
+          tags: create.tags,
+        },
+      ],
+      unprobed: ['AttachNetworkInterface', 'ModifyNetworkInterfaceAttribute'],
+    });
+  });
+
+  it('an orphan is probed for its attach and the extra one for its delete', () => {
+    const d = plan([eni('eni-orphan', { tags: ourTags }), eni('eni-orphan2', { tags: ourTags })]);
+    expect(probesForSteps(d.steps, 'i-0abc')).toEqual({
+      probes: [
+        { action: 'AttachNetworkInterface', eniId: 'eni-orphan', instanceId: 'i-0abc', deviceIndex: 1 },
+        { action: 'DeleteNetworkInterface', eniId: 'eni-orphan2' },
+      ],
+      unprobed: ['ModifyNetworkInterfaceAttribute'],
+    });
+  });
+
+  it('a launch-template LNI is probed for its tags and DeleteOnTermination on its attachment; a converged one for nothing', () => {
+    const adopted = plan([eni('eni-lt', { status: 'in-use', attachment: attached(1, false) })]);
+    expect(
+      probesForSteps(adopted.steps, 'i-0abc').probes.map((p) => [p.action, 'eniId' in p && p.eniId]),
+    ).toEqual([
+      ['CreateTags', 'eni-lt'],
+      ['ModifyNetworkInterfaceAttribute', 'eni-lt'],
+    ]);
+    const converged = plan([eni('eni-ok', { status: 'in-use', tags: ourTags, attachment: attached(1) })]);
+    expect(probesForSteps(converged.steps, 'i-0abc')).toEqual({ probes: [], unprobed: [] });
   });
 });
