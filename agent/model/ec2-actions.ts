@@ -26,6 +26,14 @@ export const EC2_ACTIONS: readonly Ec2ActionUse[] = [
   { action: 'DeleteNetworkInterface', usedBy: ['up', 'release', 'sweep'], onLni: true },
 ];
 
+/** Every Auto Scaling action the agent calls (`watch`, the termination lifecycle hook); the IAM policy follows it. */
+export const AUTOSCALING_ACTIONS = [
+  'DescribeAutoScalingInstances',
+  'DescribeLifecycleHooks',
+  'RecordLifecycleActionHeartbeat',
+  'CompleteLifecycleAction',
+] as const;
+
 /** The permission probes for the EC2 calls a plan will make, and the calls that cannot be probed yet. */
 export interface PlannedProbes {
   probes: DryRunProbe[];

@@ -1,5 +1,6 @@
 // The ASG termination lifecycle hook handled by `watch` on the node: release, heartbeats, CompleteLifecycleAction (or not).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTOSCALING_ACTIONS } from '../../agent/model/ec2-actions.ts';
 import type { LabLifecycleAction, ScaleIn, ScaleInOutcome } from '../lab/autoscaling/state.ts';
 import { Lab, type LabNode, parseLogs } from '../lab/lab.ts';
 import type { CallRecord } from '../lab/types.ts';
@@ -239,5 +240,10 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
         .map((c) => c.status),
     ).toEqual(beats.map(() => 200));
     await stop(watcher);
+  });
+
+  it('called exactly the Auto Scaling actions the IAM policy grants (AUTOSCALING_ACTIONS)', () => {
+    const calls = lab.autoScaling.calls();
+    expect([...new Set(calls.map((c) => c.action))].sort()).toEqual([...AUTOSCALING_ACTIONS].sort());
   });
 });

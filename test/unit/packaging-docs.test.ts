@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { EC2_ACTIONS } from '../../agent/model/ec2-actions.ts';
+import { AUTOSCALING_ACTIONS, EC2_ACTIONS } from '../../agent/model/ec2-actions.ts';
 import { TAG_CLUSTER, TAG_CREATED_AT, TAG_NO_MANAGE, TAG_OWNER } from '../../agent/model/tags.ts';
 
 const load = async (path: string) =>
@@ -122,7 +122,7 @@ describe('packaging/iam/node-policy.json', () => {
   /** The IAM policy variable for the calling instance (a literal here, not a template). */
   const SELF = ['$', '{ec2:SourceInstanceARN}'].join('');
 
-  it('is a valid policy naming exactly the EC2 actions the agent calls', async () => {
+  it('is a valid policy naming exactly the EC2 and Auto Scaling actions the agent calls', async () => {
     const policy = (await load('packaging/iam/node-policy.json')) as {
       Version: string;
       Statement: Statement[];
@@ -132,19 +132,27 @@ describe('packaging/iam/node-policy.json', () => {
     expect(new Set(sids).size).toBe(sids.length);
     for (const s of policy.Statement) {
       expect(['Allow', 'Deny']).toContain(s.Effect);
-      for (const a of actionsOf(s)) expect(a).toMatch(/^ec2:[A-Z][A-Za-z]+$/);
+      for (const a of actionsOf(s)) expect(a).toMatch(/^(ec2|autoscaling):[A-Z][A-Za-z]+$/);
       for (const r of [s.Resource].flat())
-        expect(r).toMatch(/^(\*|arn:aws:ec2:\*:\*:[a-z-]+\/\*|\$\{ec2:SourceInstanceARN\})$/);
+        expect(r).toMatch(
+          /^(\*|arn:aws:ec2:\*:\*:[a-z-]+\/\*|\$\{ec2:SourceInstanceARN\}|arn:aws:autoscaling:\*:\*:autoScalingGroup:\*:autoScalingGroupName\/\*)$/,
+        );
     }
     const allowed = new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap(actionsOf));
-    expect([...allowed].sort()).toEqual(EC2_ACTIONS.map((u) => `ec2:${u.action}`).sort());
+    expect([...allowed].sort()).toEqual(
+      [
+        ...EC2_ACTIONS.map((u) => `ec2:${u.action}`),
+        ...AUTOSCALING_ACTIONS.map((a) => `autoscaling:${a}`),
+      ].sort(),
+    );
   });
 
   it('scopes every mutating action by resource: tags, create-time tags, or this instance', async () => {
     const policy = (await load('packaging/iam/node-policy.json')) as { Statement: Statement[] };
     const agentKeys = [TAG_OWNER, TAG_CLUSTER, TAG_CREATED_AT, TAG_NO_MANAGE, 'Name'];
     for (const s of policy.Statement.filter((x) => x.Effect === 'Allow'))
-      if (actionsOf(s).some((a) => !a.startsWith('ec2:Describe'))) expect(s.Resource, s.Sid).not.toBe('*');
+      if (actionsOf(s).some((a) => !/^(ec2|autoscaling):Describe/.test(a)))
+        expect(s.Resource, s.Sid).not.toBe('*');
     const byResource = (action: string, resource: string) =>
       policy.Statement.filter(
         (s) =>
