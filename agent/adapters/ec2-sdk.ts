@@ -27,6 +27,31 @@ import type { EniFacts, ImageFacts, SubnetFacts } from '../model/types.ts';
 import type { CreateEniInput, DryRunProbe, DryRunVerdict, Ec2 } from '../ports/ec2.ts';
 
 export const NOT_FOUND = 'InvalidNetworkInterfaceID.NotFound';
+
+/**
+ * How the agent waits on EC2 (a new ENI becoming visible, an attachment completing): every 200 ms for the first
+ * 3 s, when the answer usually comes, then the SDK waiter's exponential backoff with jitter (0.5–3 s) for the rest.
+ * The SDK's backoff alone, from its first delay, overshoots a short wait by half a second or more.
+ */
+const QUICK_POLL = { forSeconds: 3, everySeconds: 0.2 } as const;
+
+type Check = () => Promise<{ state: WaiterState; reason?: unknown }>;
+
+async function poll(client: EC2Client, maxWaitSeconds: number, check: Check) {
+  const quick = Math.min(maxWaitSeconds, QUICK_POLL.forSeconds);
+  const every = QUICK_POLL.everySeconds;
+  const first = await createWaiter(
+    { client, maxWaitTime: quick, minDelay: every, maxDelay: every },
+    undefined,
+    check,
+  );
+  if (first.state !== WaiterState.TIMEOUT || maxWaitSeconds - quick < 1) return first;
+  return createWaiter(
+    { client, maxWaitTime: maxWaitSeconds - quick, minDelay: 0.5, maxDelay: 3 },
+    undefined,
+    check,
+  );
+}
 const ATTACHMENT_NOT_FOUND = 'InvalidAttachmentID.NotFound';
 
 export function errorCode(err: unknown): string | undefined {
@@ -118,19 +143,15 @@ export class SdkEc2 implements Ec2 {
   /** Runs `fn` until it stops answering NotFound (eventual consistency after create), via the SDK's waiter. */
   private async whileNotFound<T>(action: string, fn: () => Promise<T>): Promise<T> {
     let value: T | undefined;
-    const result = await createWaiter(
-      { client: this.client, maxWaitTime: this.consistencySeconds, minDelay: 0.2, maxDelay: 2 },
-      undefined,
-      async () => {
-        try {
-          value = await fn();
-          return { state: WaiterState.SUCCESS };
-        } catch (err) {
-          if (errorCode(err) === NOT_FOUND) return { state: WaiterState.RETRY, reason: err };
-          return { state: WaiterState.FAILURE, reason: err };
-        }
-      },
-    );
+    const result = await poll(this.client, this.consistencySeconds, async () => {
+      try {
+        value = await fn();
+        return { state: WaiterState.SUCCESS };
+      } catch (err) {
+        if (errorCode(err) === NOT_FOUND) return { state: WaiterState.RETRY, reason: err };
+        return { state: WaiterState.FAILURE, reason: err };
+      }
+    });
     if (result.state === WaiterState.SUCCESS) return value as T;
     throw wrap(action, result.reason ?? new Error(`timed out after ${this.consistencySeconds}s`));
   }
@@ -215,22 +236,18 @@ export class SdkEc2 implements Ec2 {
     what: string,
   ) {
     let last: EniFacts | undefined;
-    const result = await createWaiter(
-      { client: this.client, maxWaitTime: timeoutSeconds, minDelay: 0.25, maxDelay: 3 },
-      undefined,
-      async () => {
-        try {
-          const out = await this.client.send(
-            new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }),
-          );
-          last = out.NetworkInterfaces?.[0] && eniFacts(out.NetworkInterfaces[0]);
-        } catch (err) {
-          if (errorCode(err) !== NOT_FOUND) return { state: WaiterState.FAILURE, reason: err };
-          last = undefined;
-        }
-        return { state: done(last) ? WaiterState.SUCCESS : WaiterState.RETRY };
-      },
-    );
+    const result = await poll(this.client, timeoutSeconds, async () => {
+      try {
+        const out = await this.client.send(
+          new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }),
+        );
+        last = out.NetworkInterfaces?.[0] && eniFacts(out.NetworkInterfaces[0]);
+      } catch (err) {
+        if (errorCode(err) !== NOT_FOUND) return { state: WaiterState.FAILURE, reason: err };
+        last = undefined;
+      }
+      return { state: done(last) ? WaiterState.SUCCESS : WaiterState.RETRY };
+    });
     if (result.state === WaiterState.FAILURE) throw wrap('DescribeNetworkInterfaces', result.reason);
     if (result.state !== WaiterState.SUCCESS)
       throw new Ec2Error(

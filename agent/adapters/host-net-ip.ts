@@ -28,6 +28,7 @@ interface IpRule {
 }
 interface IpRoute {
   dst: string;
+  table?: string;
   gateway?: string;
   dev?: string;
   scope?: string;
@@ -92,8 +93,6 @@ export class IpHostNet implements HostNet {
 
   private async ipJson<T>(args: string[]): Promise<T> {
     const r = await this.runner.run('ip', ['-json', ...args]);
-    // A policy table that holds no route yet does not exist for the kernel: that is an empty table.
-    if (r.exitCode !== 0 && /FIB table does not exist/.test(r.stderr)) return [] as T;
     if (r.exitCode !== 0) throw new HostNetworkError(`ip ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
     return (r.stdout.trim() ? JSON.parse(r.stdout) : []) as T;
   }
@@ -110,14 +109,34 @@ export class IpHostNet implements HostNet {
     }
   }
 
+  /**
+   * Links, IPv4 addresses, rules and every table's routes from one `ip -json -details -4 -batch -` (one process
+   * instead of one per object): each command prints one JSON array on its own line. A table that holds no route
+   * simply has none in `table all`, where `route show table N` would fail with "FIB table does not exist".
+   */
+  private async snapshot(): Promise<[IpLink[], IpAddr[], IpRule[], IpRoute[]]> {
+    const commands = ['link show', 'addr show', 'rule show', 'route show table all'];
+    const r = await this.runner.run('ip', ['-json', '-details', '-4', '-batch', '-'], {
+      input: `${commands.join('\n')}\n`,
+    });
+    if (r.exitCode !== 0) throw new HostNetworkError(`ip -batch (read) failed: ${r.stderr || r.stdout}`);
+    const arrays = r.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as unknown[]);
+    if (arrays.length !== commands.length)
+      throw new HostNetworkError(
+        `ip -batch (read) printed ${arrays.length} answers for ${commands.length} commands`,
+      );
+    return arrays as [IpLink[], IpAddr[], IpRule[], IpRoute[]];
+  }
+
   async observe(input: { ifnames: string[]; table: number; sysctlKeys: string[] }): Promise<HostFacts> {
-    const [links, addrs, rules, tableRoutes, mainRoutes] = await Promise.all([
-      this.links(),
-      this.ipJson<IpAddr[]>(['-4', 'addr', 'show']),
-      this.ipJson<IpRule[]>(['-4', 'rule', 'show']),
-      this.ipJson<IpRoute[]>(['-4', 'route', 'show', 'table', String(input.table)]),
-      this.ipJson<IpRoute[]>(['-4', 'route', 'show', 'table', 'main']),
-    ]);
+    const [ipLinks, addrs, rules, allRoutes] = await this.snapshot();
+    const links = ipLinks.map(linkFacts);
+    const tableRoutes = allRoutes.filter((r) => r.table === String(input.table));
+    // -details prints the main table by name (and `type unicast`); without it the field is absent.
+    const mainRoutes = allRoutes.filter((r) => r.table === 'main' || r.table === undefined);
     const wanted = new Set(input.ifnames);
     const addresses: AddressFacts[] = addrs
       .filter((a) => wanted.has(a.ifname))
@@ -133,7 +152,8 @@ export class IpHostNet implements HostNet {
         gateway: r.gateway,
         dev: r.dev,
         table,
-        scope: r.scope,
+        // -details spells out the default scope; the facts keep to what `ip route show` prints.
+        scope: r.scope === 'global' ? undefined : r.scope,
         src: r.prefsrc,
       });
     const sysctls: Record<string, string> = {};
