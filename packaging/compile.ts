@@ -20,7 +20,11 @@ export interface CompileOptions {
  */
 export const BUNDLE_ARGS = ['build', 'agent/main.ts', '--format=esm', '--splitting'] as const;
 
-/** --bytecode stores the modules precompiled; the executable must not read a .env or bunfig.toml from its cwd. */
+/**
+ * --bytecode stores the modules precompiled; the executable must not read a .env or bunfig.toml from its cwd.
+ * --minify (names kept: errors and logs show class names) and bun's --smol heap (a GC that runs sooner) take
+ * 30–60 ms off a command's start and 5 MB or more off its peak RSS (`npm run bench`, P1 and P4).
+ */
 function compileArgs(o: CompileOptions): string[] {
   return [
     ...BUNDLE_ARGS,
@@ -28,6 +32,9 @@ function compileArgs(o: CompileOptions): string[] {
     `--target=${o.target.bunTarget}`,
     `--compile-executable-path=${o.runtime}`,
     '--bytecode',
+    '--minify',
+    '--keep-names',
+    '--compile-exec-argv=--smol',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
     `--outfile=${o.outfile}`,

@@ -29,11 +29,11 @@ import type { CreateEniInput, DryRunProbe, DryRunVerdict, Ec2 } from '../ports/e
 export const NOT_FOUND = 'InvalidNetworkInterfaceID.NotFound';
 
 /**
- * How the agent waits on EC2 (a new ENI becoming visible, an attachment completing): every 200 ms for the first
- * 3 s, when the answer usually comes, then the SDK waiter's exponential backoff with jitter (0.5–3 s) for the rest.
- * The SDK's backoff alone, from its first delay, overshoots a short wait by half a second or more.
+ * How the agent waits on EC2 (a new ENI becoming visible, an attachment completing): every 100 ms for the first
+ * 2 s (at most 20 cheap describes), when the answer usually comes, then the SDK waiter's exponential backoff with
+ * jitter (0.5–3 s) for the rest. The SDK's backoff alone overshoots a short wait by half a second or more.
  */
-const QUICK_POLL = { forSeconds: 3, everySeconds: 0.2 } as const;
+const QUICK_POLL = { forSeconds: 2, everySeconds: 0.1 } as const;
 
 type Check = () => Promise<{ state: WaiterState; reason?: unknown }>;
 

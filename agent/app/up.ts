@@ -175,7 +175,7 @@ async function converge(
   const link = await ensureLniName(
     deps,
     config,
-    await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds),
+    ...(await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds)),
   );
   const fences = fenceFiles(distro, {
     name: link.name,
@@ -393,10 +393,15 @@ async function resolveMaxPods(
 }
 
 /** One LNI name fleet-wide: rename the link found by MAC (it must be down to be renamed). */
-async function ensureLniName(deps: Deps, config: AgentConfig, link: LinkFacts): Promise<LinkFacts> {
+async function ensureLniName(
+  deps: Deps,
+  config: AgentConfig,
+  link: LinkFacts,
+  links: LinkFacts[],
+): Promise<LinkFacts> {
   const want = config.lni.name;
   if (want === 'kernel' || link.name === want) return link;
-  const clash = (await deps.hostNet.links()).find((l) => l.name === want && l.mac !== link.mac);
+  const clash = links.find((l) => l.name === want && l.mac !== link.mac);
   if (clash)
     throw new HostNetworkError(
       `lni.name ${want} is already the name of another interface (MAC ${clash.mac}); nothing renamed`,
@@ -409,13 +414,17 @@ async function ensureLniName(deps: Deps, config: AgentConfig, link: LinkFacts): 
   return { ...link, name: want, up: false };
 }
 
-async function waitForLink(deps: Deps, mac: string, timeoutSeconds: number): Promise<LinkFacts> {
+/** The LNI's link once the kernel shows it, and every link seen with it. */
+async function waitForLink(
+  deps: Deps,
+  mac: string,
+  timeoutSeconds: number,
+): Promise<[LinkFacts, LinkFacts[]]> {
   const deadline = deps.clock.now() + timeoutSeconds * 1000;
   for (;;) {
-    const link = (await deps.hostNet.links()).find(
-      (l) => l.mac === mac.toLowerCase() && !l.kind?.includes('vlan'),
-    );
-    if (link) return link;
+    const links = await deps.hostNet.links();
+    const link = links.find((l) => l.mac === mac.toLowerCase() && !l.kind?.includes('vlan'));
+    if (link) return [link, links];
     if (deps.clock.now() > deadline)
       throw new HostNetworkError(`no interface with the LNI's MAC ${mac} appeared within ${timeoutSeconds}s`);
     await deps.clock.sleep(100);

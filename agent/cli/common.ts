@@ -45,7 +45,7 @@ export interface CommandContext {
 }
 
 export async function commandContext(args: GlobalArgs): Promise<CommandContext> {
-  const log = createLogger({ format: args.logFormat, level: args.logLevel });
+  const log = await createLogger({ format: args.logFormat, level: args.logLevel });
   const config = await loadConfig({
     file: args.config,
     explicitFile: args.config !== undefined,

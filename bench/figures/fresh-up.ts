@@ -82,10 +82,13 @@ export async function runFreshUps(
   };
 }
 
-/** Calls that repeat one already made because the lab said "not yet": NotFound retries and status polls. */
+/**
+ * Calls that repeat one already made because the lab said "not yet": NotFound retries and status polls. A DryRun
+ * (up's preflight probe, answered DryRunOperation) is a call of its own, not a poll.
+ */
 export function isPoll(c: CallRecord): boolean {
   return (
-    c.status !== 200 ||
+    (c.status !== 200 && !c.dryRun) ||
     (c.action === 'DescribeNetworkInterfaces' && c.params['NetworkInterfaceId.1'] !== undefined)
   );
 }
@@ -243,7 +246,7 @@ export function freshUpFigures(d: FreshUpData): Figure[] {
       unit: 'count',
       value: summarize(mainRuns.map(calls)),
       goal: { op: '<=', target: 6 },
-      note: `e.g. ${mainRuns[0]?.ec2Calls.map((c) => `${c.action}${isPoll(c) ? '(poll)' : ''}`).join(', ')}`,
+      note: `e.g. ${mainRuns[0]?.ec2Calls.map((c) => `${c.action}${isPoll(c) ? '(poll)' : c.dryRun ? '(DryRun, preflight)' : ''}`).join(', ')}`,
     }),
     figure({
       id: 'p5.ec2-polls',
