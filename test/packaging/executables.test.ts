@@ -61,6 +61,34 @@ describe('single executables', () => {
       expect(help.stdout).toMatch(new RegExp(`^\\s+outposts-node-agent ${command}\\b`, 'm'));
   });
 
+  it('the native one logs human text when asked (the formatter is a lazily loaded chunk)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ona-text-'));
+    try {
+      const r = await execa(
+        nativeExecutable(),
+        [
+          'release',
+          '--log-format',
+          'text',
+          '--config',
+          '/dev/null',
+          '--set',
+          'cluster.name=c',
+          '--set',
+          `paths.stateFile=${dir}/state.json`,
+          '--set',
+          `paths.lockFile=${dir}/agent.lock`,
+        ],
+        { reject: false },
+      );
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: release: nothing recorded/m);
+      expect(r.stderr).not.toContain('{"level"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the native one lists every parameter and exits 2 on a bad config, like the TypeScript', async () => {
     const docs = await execa(nativeExecutable(), ['config', '--docs']);
     const viaNode = await execa(process.execPath, ['dist/agent.mjs', 'config', '--docs'], {
