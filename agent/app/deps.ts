@@ -27,8 +27,11 @@ export interface Deps {
   clock: Clock;
   runner: Runner;
   imds: Imds;
-  /** EC2 needs the region, which discovery finds. */
-  ec2(region: string): Ec2;
+  /**
+   * EC2 needs the region, which discovery finds. `checks`: a client for read-only checks and DryRun probes that
+   * gives up quickly (2 attempts, 2.5 s per request) instead of riding out throttling like the one for changes.
+   */
+  ec2(region: string, use?: 'changes' | 'checks'): Ec2;
   /** Auto Scaling (the termination lifecycle hook), in the instance's region. */
   autoScaling(region: string): AutoScaling;
   hostNet: HostNet;
@@ -52,7 +55,8 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     clock: systemClock,
     runner,
     imds: new SdkImds(),
-    ec2: (region) => new SdkEc2({ region }),
+    ec2: (region, use = 'changes') =>
+      new SdkEc2(use === 'checks' ? { region, maxAttempts: 2, requestTimeoutMs: 2500 } : { region }),
     autoScaling: (region) => new SdkAutoScaling({ region }),
     hostNet: new IpHostNet(runner),
     snat: new IptablesSnat(runner),

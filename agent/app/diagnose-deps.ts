@@ -1,5 +1,4 @@
 // diagnose's effects: the agent's Deps with tighter IMDS/EC2 timeouts (no retries to wait out) and /proc.
-import { SdkEc2 } from '../adapters/ec2-sdk.ts';
 import { SdkImds } from '../adapters/imds-sdk.ts';
 import { ProcProcesses } from '../adapters/processes-proc.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -8,10 +7,11 @@ import type { DiagnoseDeps } from './checks/context.ts';
 import { buildDeps } from './deps.ts';
 
 export function buildDiagnoseDeps(config: AgentConfig, log: Log): DiagnoseDeps {
+  const base = buildDeps(config, log);
   return {
-    ...buildDeps(config, log),
+    ...base,
     imds: new SdkImds({ timeoutMs: 1500, retries: 0 }),
-    ec2: (region) => new SdkEc2({ region, maxAttempts: 2, requestTimeoutMs: 2500 }),
+    ec2: (region) => base.ec2(region, 'checks'),
     processes: new ProcProcesses(),
   };
 }

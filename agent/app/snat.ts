@@ -45,18 +45,8 @@ async function applyLogged(deps: Deps, what: string, steps: SnatStep[], dryRun =
   deps.log.info({ step: what, steps: steps.map((s) => s.kind), ms: deps.clock.now() - started }, what);
 }
 
-/** Look, then act only on a difference; returns what now exists for the state file (undefined: nothing). */
-export async function ensureSnat(
-  config: AgentConfig,
-  deps: Deps,
-  target: SnatTarget,
-): Promise<SnatRecord | undefined> {
-  const { host } = target;
-  const sources = config.snat.sources ?? (await vpcCidrs(deps, target.primaryMac)) ?? [target.subnetCidr];
-  const destinations =
-    config.snat.destinations ??
-    snatDestinations(host.address.address, host.address.prefixLength, host.onPrem);
-  const desired = desiredSnat({
+function planSnat(config: AgentConfig, host: DesiredHost, sources: string[], destinations: string[]) {
+  return desiredSnat({
     enabled: config.snat.enabled,
     ifname: host.ifname,
     address: host.address.address,
@@ -65,13 +55,66 @@ export async function ensureSnat(
     table: host.table,
     rulePriority: config.snat.lanRulePriority,
   });
+}
+
+/**
+ * Look, then act only on a difference (with `dryRun`, only log what it would do). Returns what then exists, for
+ * the state file (record undefined: nothing), and the steps.
+ */
+export async function ensureSnat(
+  config: AgentConfig,
+  deps: Deps,
+  target: SnatTarget,
+  dryRun = false,
+): Promise<{ record?: SnatRecord; steps: SnatStep[] }> {
+  const { host } = target;
+  const sources = config.snat.sources ?? (await vpcCidrs(deps, target.primaryMac)) ?? [target.subnetCidr];
+  const destinations =
+    config.snat.destinations ??
+    snatDestinations(host.address.address, host.address.prefixLength, host.onPrem);
+  const desired = planSnat(config, host, sources, destinations);
   const nothingWanted = !desired.chainRules && !desired.dstRules.length;
   // Turned off and nothing recorded: do not even look (a host without iptables is fine then).
-  if (nothingWanted && !target.recorded) return undefined;
+  if (nothingWanted && !target.recorded) return { steps: [] };
   const observed = await deps.snat.observe();
-  await applyLogged(deps, 'snat-apply', diffSnat(observed, desired, target.recorded));
-  if (nothingWanted) return undefined;
-  return { backend: pickBackend(observed), chain: SNAT_CHAIN, dstRules: desired.dstRules };
+  const steps = diffSnat(observed, desired, target.recorded);
+  await applyLogged(deps, 'snat-apply', steps, dryRun);
+  if (nothingWanted) return { steps };
+  const record = {
+    backend: pickBackend(observed),
+    chain: SNAT_CHAIN,
+    dstRules: desired.dstRules,
+    sources,
+    destinations,
+  };
+  return { record, steps };
+}
+
+/** How the host's nat table and rules differ from what `up` recorded (diagnose shows it, watch repairs it). */
+export async function snatDrift(config: AgentConfig, deps: Deps, host: DesiredHost, recorded: SnatRecord) {
+  const desired = planSnat(config, host, recorded.sources ?? [], recorded.destinations ?? []);
+  const observed = await deps.snat.observe();
+  return {
+    steps: diffSnat(observed, desired, recorded),
+    observed,
+    backend: pickBackend(observed),
+    ruleCount: desired.chainRules?.length ?? 0,
+  };
+}
+
+/**
+ * watch: the steps that put back what `up` recorded (the chain, its jump first in POSTROUTING, the destination
+ * rules) when something moved it, e.g. the VPC CNI re-inserting its own jump ahead of ours after a restart.
+ * Nothing when SNAT is off or the state file predates the recorded sources and destinations.
+ */
+export async function snatRepairSteps(
+  config: AgentConfig,
+  deps: Deps,
+  host: DesiredHost,
+  recorded: SnatRecord | undefined,
+): Promise<SnatStep[]> {
+  if (!config.snat.enabled || !recorded?.sources || !recorded.destinations) return [];
+  return (await snatDrift(config, deps, host, recorded)).steps;
 }
 
 /** release: remove the agent's chain, its jump and the recorded rules; "already gone" is success. */

@@ -11,6 +11,7 @@ import { maxPods } from '../model/max-pods.ts';
 import { desiredHost, diffHost } from '../model/plan-host.ts';
 import { joinMethod, lniLabels } from '../model/plan-join.ts';
 import { type Ec2Step, LniConflict, planLni } from '../model/plan-lni.ts';
+import type { SnatStep } from '../model/plan-snat.ts';
 import { type AgentState, emptyState } from '../model/state.ts';
 import { TAG_CREATED_AT, TAG_NO_MANAGE } from '../model/tags.ts';
 import type {
@@ -20,6 +21,7 @@ import type {
   InstanceFacts,
   LanAddress,
   LinkFacts,
+  SubnetFacts,
 } from '../model/types.ts';
 import type { Ec2 } from '../ports/ec2.ts';
 import type { JoinParams } from '../ports/joiner.ts';
@@ -41,6 +43,8 @@ export interface UpResult {
   address?: LanAddress;
   ec2Steps: Ec2Step[];
   hostSteps: HostStep[];
+  /** Pod SNAT (dry-run only: what it would change). */
+  snatSteps?: SnatStep[];
   joined: boolean;
   dryRun: boolean;
 }
@@ -151,11 +155,12 @@ async function converge(
   );
 
   // Placement and the LNI subnet were checked by discovery; here, whether the role may make the planned calls.
-  if (config.preflight.enabled) await preflightPlan(log, ec2, inst.instanceId, decision.steps);
+  if (config.preflight.enabled && decision.steps.length)
+    await preflightPlan(log, deps.ec2(inst.region, 'checks'), inst.instanceId, decision.steps);
 
   if (opts.dryRun) {
     for (const s of decision.steps) log.info({ step: s }, `would ${s.kind}`);
-    return dryRunHost(config, deps, inst, decision.eni, decision.steps);
+    return dryRunHost(config, deps, inst, placement.instanceSubnet, decision.eni, decision.steps);
   }
 
   const eni = await applyEc2(
@@ -231,12 +236,13 @@ async function converge(
     files: fences.map((f) => f.path),
   };
   await save();
-  state.snat = await ensureSnat(config, deps, {
+  const snat = await ensureSnat(config, deps, {
     host: desired,
     primaryMac: inst.primaryMac,
     subnetCidr: placement.instanceSubnet.cidrBlock,
     recorded: state.snat,
   });
+  state.snat = snat.record;
   await save();
   checkpoint(opts.signal, 'join');
 
@@ -484,6 +490,7 @@ async function dryRunHost(
   config: AgentConfig,
   deps: Deps,
   inst: InstanceFacts,
+  instanceSubnet: SubnetFacts,
   eni: EniFacts | undefined,
   ec2Steps: Ec2Step[],
 ): Promise<UpResult> {
@@ -521,5 +528,16 @@ async function dryRunHost(
     d,
   );
   for (const s of result.hostSteps) deps.log.info({ step: s }, `would ${s.kind}`);
-  return { ...result, lniName: d.ifname };
+  const { steps: snatSteps } = await ensureSnat(
+    config,
+    deps,
+    {
+      host: d,
+      primaryMac: inst.primaryMac,
+      subnetCidr: instanceSubnet.cidrBlock,
+      recorded: (await deps.state.load())?.snat,
+    },
+    true,
+  );
+  return { ...result, snatSteps, lniName: d.ifname };
 }

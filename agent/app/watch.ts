@@ -1,12 +1,17 @@
-// `watch`: keeps the LNI's address, routes, rule and sysctls as `up` left them; idle between events.
+// `watch`: keeps the LNI's address, routes, rule, sysctls and pod SNAT as `up` left them; idle between events.
 import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { LockBusyError } from '../errors.ts';
 import { diffHost } from '../model/plan-host.ts';
+import type { SnatStep } from '../model/plan-snat.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { recordedHost } from './host-plan.ts';
 import { handleTermination, pollTargetLifecycleState } from './lifecycle-hook.ts';
+import { snatRepairSteps } from './snat.ts';
+
+const snatSummary = (s: SnatStep) =>
+  s.kind === 'nat-restore' ? `${s.backend}: ${s.summary}` : `${s.kind} ${s.to}`;
 
 export interface WatchOptions {
   signal: AbortSignal;
@@ -55,7 +60,8 @@ export async function watch(
       return;
     }
     const steps = diffHost(observed, desired);
-    if (!steps.length) return;
+    const snatSteps = await snatRepairSteps(config, deps, desired, state.snat);
+    if (!steps.length && !snatSteps.length) return;
     let unlock: () => Promise<void>;
     try {
       unlock = await acquireLock(config.paths.lockFile, 0, clock);
@@ -64,11 +70,12 @@ export async function watch(
       throw err;
     }
     try {
-      await deps.hostNet.apply(steps);
+      if (steps.length) await deps.hostNet.apply(steps);
+      if (snatSteps.length) await deps.snat.apply(snatSteps);
       repairs++;
       log.warn(
-        { trigger: why, steps },
-        `watch: repaired ${steps.length} drifted setting(s) on ${desired.ifname}`,
+        { trigger: why, steps, ...(snatSteps.length ? { snat: snatSteps.map(snatSummary) } : {}) },
+        `watch: repaired ${steps.length + snatSteps.length} drifted setting(s) on ${desired.ifname}`,
       );
       opts.onRepair?.(steps);
     } finally {

@@ -17,7 +17,13 @@ export async function run(args: GlobalArgs & { json?: boolean }): Promise<void> 
           [
             ...result.ec2Steps.map((s) => `would ${s.kind}`),
             ...result.hostSteps.map((s) => `would ${s.kind} ${JSON.stringify(s)}`),
-          ].join('\n') + (result.ec2Steps.length + result.hostSteps.length ? '\n' : 'nothing to do\n'),
+            ...(result.snatSteps ?? []).map(
+              (s) => `would ${s.kind} ${s.kind === 'nat-restore' ? `${s.backend}: ${s.summary}` : s.to}`,
+            ),
+          ].join('\n') +
+            (result.ec2Steps.length + result.hostSteps.length + (result.snatSteps?.length ?? 0)
+              ? '\n'
+              : 'nothing to do\n'),
         );
       else
         process.stdout.write(

@@ -1,6 +1,7 @@
 // Pure: the host-side checks (LNI link, address, sysctls, policy rule and table, routes) from the host diff.
 import { type CheckOutcome, fail, pass, warn } from './checks.ts';
 import { diffHost, tableRoutes } from './plan-host.ts';
+import { type NatBackend, SNAT_CHAIN, type SnatFacts, type SnatStep } from './plan-snat.ts';
 import type { DesiredHost, HostFacts, HostStep, RouteFacts } from './types.ts';
 
 export type HostCheckId =
@@ -192,4 +193,36 @@ export function defaultRouteCheck(observed: HostFacts, primaryIf: string, lniIfs
       `the node reaches the Region through ${primaryIf}; restore its default route (the distro's network configuration)`,
     );
   return pass(seen);
+}
+
+/**
+ * Pod SNAT as `up` recorded it: the agent's chain holds the wanted rules, nat POSTROUTING jumps to it first (in the
+ * iptables flavour holding the CNI's chain), and the `to <LAN> lookup <table>` rules exist. Pure: `steps` is
+ * diffSnat(observed, desired, recorded), empty when converged.
+ */
+export function podSnatCheck(
+  steps: readonly SnatStep[],
+  observed: SnatFacts,
+  ruleCount: number,
+  backend: NatBackend,
+): CheckOutcome {
+  const expected = `${SNAT_CHAIN} (${ruleCount} rule(s)) jumped to first from nat POSTROUTING (${backend}); LAN rules present`;
+  if (!steps.length)
+    return pass(`${SNAT_CHAIN} with ${ruleCount} rule(s), first in POSTROUTING (${backend})`, expected);
+  const table = observed.tables[backend];
+  const first = table?.rules.find((r) => r.startsWith('-A POSTROUTING '));
+  const problems = [
+    !table?.chains.includes(SNAT_CHAIN) ? `no ${SNAT_CHAIN} chain` : undefined,
+    first && !first.endsWith(`-j ${SNAT_CHAIN}`)
+      ? `first in POSTROUTING: ${first.replace(/^-A POSTROUTING /, '')}`
+      : undefined,
+    ...steps.filter((s) => s.kind === 'dst-rule-add').map((s) => `missing rule to ${s.to}`),
+    ...steps.filter((s) => s.kind === 'dst-rule-del').map((s) => `stale rule to ${s.to}`),
+  ].filter((p): p is string => !!p);
+  return fail(
+    problems.length ? problems.join('; ') : `${SNAT_CHAIN} differs from what up recorded`,
+    expected,
+    "pods' traffic to the LAN leaves with eth0's address (the VPC CNI's SNAT) and LAN devices cannot answer it; the VPC CNI re-inserts its jump when aws-node restarts: " +
+      RERUN,
+  );
 }

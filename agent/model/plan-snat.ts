@@ -62,6 +62,9 @@ export interface SnatRecord {
   backend: NatBackend;
   chain: string;
   dstRules: DstRule[];
+  /** What the chain SNATs (pod sources to LAN destinations), so `watch` can repair it without IMDS. */
+  sources?: string[];
+  destinations?: string[];
 }
 
 /** Defaults: destinations are the LNI's LAN plus the configured on-prem CIDRs (duplicates dropped). */

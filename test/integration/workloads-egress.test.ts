@@ -3,11 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, type LabNode } from '../lab/lab.ts';
 import { type HttpService, LAB_ADDRS } from '../lab/net/index.ts';
 import { type NodeWorkloads, setUpNodeWorkloads } from '../lab/workloads/node-workloads.ts';
+import { diagnoseJson } from './diagnose-helpers.ts';
 import { staticConfig } from './helpers.ts';
 
 const LNI_ADDRESS = '192.0.2.11';
 const CONFIG = staticConfig(LNI_ADDRESS, { routes: { onPrem: [LAB_ADDRS.onPremCidr] } });
 const DEVICE_URL = `http://${LAB_ADDRS.device}:8080/`;
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not within ${timeoutMs} ms`);
+}
 
 describe('pod egress to the LAN by the LNI', () => {
   let lab: Lab;
@@ -91,5 +101,59 @@ describe('pod egress to the LAN by the LNI', () => {
     const on = await lab.agent(node, ['up'], { config: CONFIG });
     expect(on.exitCode, on.stderr).toBe(0);
     expect(await w.primaryEniPod.httpGet(DEVICE_URL)).toMatchObject({ remote: LNI_ADDRESS });
+  });
+
+  it("watch moves the agent's jump back ahead of the CNI's when a CNI restart re-inserts its own first", async () => {
+    // What aws-node does on start: its jump inserted at the top of nat POSTROUTING, ours now second. Pod traffic
+    // to the LAN then leaves with eth0's address and gets no answer.
+    await lab.net.exec(node.ns, 'iptables', [
+      '-t',
+      'nat',
+      '-I',
+      'POSTROUTING',
+      '1',
+      '-j',
+      'AWS-SNAT-CHAIN-0',
+    ]);
+    expect((await postrouting())[0]).toContain('-j AWS-SNAT-CHAIN-0');
+    await expect(w.primaryEniPod.httpGet(DEVICE_URL, 2)).rejects.toThrow();
+    const drifted = (await diagnoseJson(lab, node)).check('routing.pod-snat');
+    expect(drifted).toMatchObject({ status: 'fail' });
+    expect(drifted.observed).toContain('first in POSTROUTING: -j AWS-SNAT-CHAIN-0');
+    expect(drifted.hint).toContain('aws-node restarts');
+    // up --dry-run names the repair and makes none.
+    const dry = await lab.agent(node, ['up', '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would nat-restore (nf_tables|legacy): .*-I POSTROUTING 1/m);
+    expect((await postrouting())[0]).toContain('-j AWS-SNAT-CHAIN-0');
+
+    const watcher = lab.spawnAgent(node, ['watch', '--set', 'watch.fullCheckSeconds=2']);
+    try {
+      const ms = await until(
+        async () => (await postrouting())[0]?.includes('-j OUTPOSTS-LNI-SNAT') ?? false,
+        15_000,
+      );
+      console.log(`watch put the agent's SNAT jump first again ${ms} ms after it was started`);
+      expect(await w.primaryEniPod.httpGet(DEVICE_URL)).toMatchObject({ remote: LNI_ADDRESS });
+      expect((await postrouting()).filter((l) => l.includes('-j OUTPOSTS-LNI-SNAT'))).toHaveLength(1);
+      expect((await diagnoseJson(lab, node)).check('routing.pod-snat')).toMatchObject({ status: 'pass' });
+
+      // And again while it runs: the periodic check (2 s here) finds the drift without any netlink event.
+      await lab.net.exec(node.ns, 'iptables', [
+        '-t',
+        'nat',
+        '-I',
+        'POSTROUTING',
+        '1',
+        '-j',
+        'AWS-SNAT-CHAIN-0',
+      ]);
+      await until(async () => (await postrouting())[0]?.includes('-j OUTPOSTS-LNI-SNAT') ?? false, 15_000);
+    } finally {
+      watcher.kill('SIGTERM');
+      const end = await watcher;
+      expect(end.exitCode, String(end.stderr)).toBe(0);
+      expect(String(end.stderr).match(/watch: repaired/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    }
   });
 });

@@ -1,12 +1,15 @@
-// Host-side checks: the LNI link/address/sysctls, policy rule and table, where replies go, default route, gateway ARP.
+// Host-side checks: the LNI link/address/sysctls, policy rule and table, where replies go, default route, gateway
+// ARP, pod SNAT.
 import { fail, pass, skip } from '../../model/checks.ts';
 import {
   defaultRouteCheck,
   type HostCheckId,
   hostChecks,
+  podSnatCheck,
   replyRouteCheck,
   replyTargets,
 } from '../../model/checks-host.ts';
+import { snatDrift } from '../snat.ts';
 import { BOUNDS, type CheckDef, type DiagnoseContext, within } from './context.ts';
 
 /** Waits for the LNI identity (IMDS/EC2/state), the host's links, then one `ip -json` observation. */
@@ -116,6 +119,27 @@ export const hostCheckDefs: CheckDef[] = [
             `${gateway} answers ARP`,
             "the LAN gateway is not reachable at layer 2 on the LNI: check the gateway address, the VLAN (lni.vlan) and the switch port of the server's LNI uplink",
           );
+    },
+  },
+  {
+    id: 'routing.pod-snat',
+    group: 'routing',
+    title: "pods reach the LAN with the LNI address: the agent's SNAT chain comes first in nat POSTROUTING",
+    timeoutMs: HOST_CHAIN_MS + BOUNDS.host,
+    async run(ctx) {
+      if (!ctx.config.snat.enabled)
+        return skip('snat.enabled=false: pod traffic to the LAN is left to the VPC CNI');
+      const d = await ctx.need(ctx.desired(), 'the LNI configuration');
+      const recorded = (await ctx.need(ctx.state(), 'the state file'))?.snat;
+      if (!recorded?.sources || !recorded.destinations)
+        return skip('the state file records no pod SNAT (up has not set it up yet, or an older agent did)');
+      const drift = await within(
+        BOUNDS.host,
+        'host',
+        'iptables-save',
+        snatDrift(ctx.config, ctx.deps, d, recorded),
+      );
+      return podSnatCheck(drift.steps, drift.observed, drift.ruleCount, drift.backend);
     },
   },
 ];
