@@ -106,15 +106,10 @@ describe('pod egress to the LAN by the LNI', () => {
   it("watch moves the agent's jump back ahead of the CNI's when a CNI restart re-inserts its own first", async () => {
     // What aws-node does on start: its jump inserted at the top of nat POSTROUTING, ours now second. Pod traffic
     // to the LAN then leaves with eth0's address and gets no answer.
-    await lab.net.exec(node.ns, 'iptables', [
-      '-t',
-      'nat',
-      '-I',
-      'POSTROUTING',
-      '1',
-      '-j',
-      'AWS-SNAT-CHAIN-0',
-    ]);
+    const cniJumpFirst = () =>
+      lab.net.exec(node.ns, 'iptables', ['-t', 'nat', '-I', 'POSTROUTING', '1', '-j', 'AWS-SNAT-CHAIN-0']);
+    const oursFirst = async () => (await postrouting())[0]?.includes('-j OUTPOSTS-LNI-SNAT') ?? false;
+    await cniJumpFirst();
     expect((await postrouting())[0]).toContain('-j AWS-SNAT-CHAIN-0');
     await expect(w.primaryEniPod.httpGet(DEVICE_URL, 2)).rejects.toThrow();
     const drifted = (await diagnoseJson(lab, node)).check('routing.pod-snat');
@@ -129,26 +124,15 @@ describe('pod egress to the LAN by the LNI', () => {
 
     const watcher = lab.spawnAgent(node, ['watch', '--set', 'watch.fullCheckSeconds=2']);
     try {
-      const ms = await until(
-        async () => (await postrouting())[0]?.includes('-j OUTPOSTS-LNI-SNAT') ?? false,
-        15_000,
-      );
+      const ms = await until(oursFirst, 15_000);
       console.log(`watch put the agent's SNAT jump first again ${ms} ms after it was started`);
       expect(await w.primaryEniPod.httpGet(DEVICE_URL)).toMatchObject({ remote: LNI_ADDRESS });
       expect((await postrouting()).filter((l) => l.includes('-j OUTPOSTS-LNI-SNAT'))).toHaveLength(1);
       expect((await diagnoseJson(lab, node)).check('routing.pod-snat')).toMatchObject({ status: 'pass' });
 
       // And again while it runs: the periodic check (2 s here) finds the drift without any netlink event.
-      await lab.net.exec(node.ns, 'iptables', [
-        '-t',
-        'nat',
-        '-I',
-        'POSTROUTING',
-        '1',
-        '-j',
-        'AWS-SNAT-CHAIN-0',
-      ]);
-      await until(async () => (await postrouting())[0]?.includes('-j OUTPOSTS-LNI-SNAT') ?? false, 15_000);
+      await cniJumpFirst();
+      await until(oursFirst, 15_000);
     } finally {
       watcher.kill('SIGTERM');
       const end = await watcher;
