@@ -28,6 +28,8 @@ const cidrOf = (addr: string | undefined, len: number | undefined) =>
 export class IptablesSnat implements SnatHost {
   /** Tool names per flavour: `iptables-nft-save` where the suffixed tools exist, else the plain ones. */
   readonly #tools = new Map<NatBackend, string>();
+  /** `iptables -V`: which flavour the plain command is does not change while the agent runs (watch looks often). */
+  #version?: Promise<{ exitCode: number; stdout: string }>;
 
   constructor(
     private readonly runner: Runner,
@@ -36,8 +38,9 @@ export class IptablesSnat implements SnatHost {
   ) {}
 
   async observe(): Promise<SnatFacts> {
+    this.#version ??= this.runner.run('iptables', ['-V']);
     const [version, nft, legacy, rules] = await Promise.all([
-      this.runner.run('iptables', ['-V']),
+      this.#version,
       this.#save('nf_tables'),
       this.#legacyLoaded().then((loaded) => (loaded ? this.#save('legacy') : undefined)),
       this.runner.run('ip', ['-json', '-4', 'rule', 'show']),
