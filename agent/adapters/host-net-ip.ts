@@ -18,7 +18,8 @@ interface IpAddr {
   ifname: string;
   addr_info?: { family: string; local: string; prefixlen: number }[];
 }
-interface IpRule {
+/** A policy rule as `ip -json rule show` prints it (also read by the iptables adapter). */
+export interface IpRule {
   priority: number;
   src?: string;
   srclen?: number;

@@ -10,15 +10,7 @@ import {
 } from '../model/plan-snat.ts';
 import type { Runner } from '../ports/runner.ts';
 import type { SnatHost } from '../ports/snat.ts';
-
-interface IpRule {
-  priority: number;
-  src?: string;
-  srclen?: number;
-  dst?: string;
-  dstlen?: number;
-  table?: string;
-}
+import type { IpRule } from './host-net-ip.ts';
 
 const SUFFIX: Record<NatBackend, string> = { nf_tables: 'nft', legacy: 'legacy' };
 
