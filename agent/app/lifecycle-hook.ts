@@ -1,5 +1,6 @@
 // The termination lifecycle hook from the node, without SQS: notice `Terminated` in IMDS, release, heartbeat, complete.
 import type { AgentConfig } from '../config/schema.ts';
+import { AgentError } from '../errors.ts';
 import {
   type HookTarget,
   heartbeatSchedule,
@@ -8,7 +9,7 @@ import {
 } from '../model/lifecycle-hook.ts';
 import type { AutoScaling } from '../ports/autoscaling.ts';
 import type { Deps } from './deps.ts';
-import { release } from './release.ts';
+import { type ReleaseResult, release } from './release.ts';
 
 const TARGET_LIFECYCLE_STATE = 'meta-data/autoscaling/target-lifecycle-state';
 
@@ -21,6 +22,8 @@ export interface TerminationOutcome {
   heartbeats: number;
   /** `done`: CompleteLifecycleAction CONTINUE accepted; `not-waiting`: nothing was waiting any more. */
   completion: 'done' | 'not-waiting' | 'failed' | 'skipped';
+  /** What release undid (absent when it failed). */
+  result?: ReleaseResult;
 }
 
 /**
@@ -156,7 +159,7 @@ export async function handleTermination(
   // Another release (systemd's ExecStop) may hold the lock: wait for it rather than fail; it leaves nothing to do.
   const lockWaitSeconds = Math.max(config.paths.lockWaitSeconds, config.release.timeoutSeconds);
   try {
-    await release({ ...config, paths: { ...config.paths, lockWaitSeconds } }, deps, {
+    outcome.result = await release({ ...config, paths: { ...config.paths, lockWaitSeconds } }, deps, {
       reason: 'terminate',
       dryRun: false,
       signal: opts.signal,
@@ -203,4 +206,26 @@ export async function handleTermination(
     message,
   );
   return outcome;
+}
+
+/**
+ * systemd's stop path (`release --reason stop`). When the node is shut down while its group waits on the
+ * termination hook (IMDS says `Terminated`), it does what `watch` would: release with the terminate policy, heartbeats,
+ * then CompleteLifecycleAction — so the group is not held up when `watch` is not running or was stopped first (a
+ * second completion finds nothing waiting, which is fine). Otherwise a plain release with the stop policy.
+ */
+export async function releaseOnStop(
+  config: AgentConfig,
+  deps: Deps,
+  opts: { signal?: AbortSignal } = {},
+): Promise<ReleaseResult> {
+  const state = await deps.imds.get(TARGET_LIFECYCLE_STATE).catch(() => undefined);
+  if (!isTerminating(state))
+    return release(config, deps, { reason: 'stop', dryRun: false, signal: opts.signal });
+  const outcome = await handleTermination(config, deps, opts);
+  if (!outcome.result)
+    throw new AgentError(
+      `release failed (the lifecycle hook was ${outcome.completion === 'done' ? 'completed anyway' : `not completed: ${outcome.completion}`}): ${outcome.releaseError}`,
+    );
+  return outcome.result;
 }

@@ -1,16 +1,17 @@
 // `release`: flags → options → app/release; prints what was undone.
 import { buildDeps } from '../app/deps.ts';
+import { releaseOnStop } from '../app/lifecycle-hook.ts';
 import { type ReleaseReason, release } from '../app/release.ts';
 import { commandContext, type GlobalArgs, withStopSignal } from './common.ts';
 
 export async function run(args: GlobalArgs & { reason: ReleaseReason; json?: boolean }): Promise<void> {
   const ctx = await commandContext(args);
   await withStopSignal(async (signal) => {
-    const result = await release(ctx.config, buildDeps(ctx.config, ctx.log), {
-      reason: args.reason,
-      dryRun: args.dryRun,
-      signal,
-    });
+    const deps = buildDeps(ctx.config, ctx.log);
+    const result =
+      args.reason === 'stop' && !args.dryRun
+        ? await releaseOnStop(ctx.config, deps, { signal })
+        : await release(ctx.config, deps, { reason: args.reason, dryRun: args.dryRun, signal });
     if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const verb = args.dryRun ? 'would ' : '';

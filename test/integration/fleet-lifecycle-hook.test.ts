@@ -11,9 +11,12 @@ const GROUPS = {
   main: { name: 'fleet-main', hook: 'fleet-main-terminating', timeout: 30, nodes: [1, 3] },
   nth: { name: 'fleet-nth', hook: 'fleet-nth-terminating', timeout: 5, nodes: [2] },
   slow: { name: 'fleet-slow', hook: 'fleet-slow-terminating', timeout: 4, nodes: [4] },
+  stop: { name: 'fleet-stop', hook: 'fleet-stop-terminating', timeout: 30, nodes: [5] },
 } as const;
 
-const ADDRESSES = ['192.0.2.71', '192.0.2.72', '192.0.2.73', '192.0.2.74'];
+const ADDRESSES = ['192.0.2.71', '192.0.2.72', '192.0.2.73', '192.0.2.74', '192.0.2.75'];
+/** Node 5 runs no watch: only systemd's stop path (`release --reason stop`) can act for it. */
+const WITHOUT_WATCH = 5;
 /** Node 2 lives beside another hook owner (aws-node-termination-handler, say). */
 const LIFECYCLE_HOOK_CONFIG: Record<number, Record<string, unknown>> = { 2: { complete: false } };
 
@@ -85,7 +88,7 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
 
   beforeAll(async () => {
     lab = await Lab.start({
-      nodes: 4,
+      nodes: 5,
       autoScaling: (instanceIds) => ({
         groups: Object.values(GROUPS).map((g) => ({
           name: g.name,
@@ -94,7 +97,13 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
         })),
       }),
     });
-    await Promise.all(lab.nodes.map(upAndWatch));
+    await Promise.all(
+      lab.nodes.map(async (node) => {
+        if (node.n !== WITHOUT_WATCH) return upAndWatch(node);
+        const up = await lab.agent(node, ['up'], { config: config(node) });
+        expect(up.exitCode, up.stderr).toBe(0);
+      }),
+    );
   });
   afterAll(async () => {
     for (const w of watchers.values()) w.kill('SIGKILL');
@@ -240,6 +249,32 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
         .map((c) => c.status),
     ).toEqual(beats.map(() => 200));
     await stop(watcher);
+  });
+
+  it("systemd's stop path: with no watch, `release --reason stop` during Terminating:Wait releases the LNI and completes the hook", async () => {
+    const node = lab.node(WITHOUT_WATCH);
+    const eniId = lab.ownedEnis(node)[0]?.networkInterfaceId ?? '';
+    const scaleIn = lab.scaleIn(node);
+    // What ExecStop runs when the node is shut down while its group waits on the hook.
+    const r = await lab.agent(node, ['release', '--reason', 'stop']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`delete ${eniId}`);
+    const outcome = await within(scaleIn.done, 20_000, 'lifecycle action completed');
+    expect(outcome).toMatchObject({ result: 'CONTINUE', endedBy: 'complete' });
+    expect(outcome.endedAt - scaleIn.startedAt).toBeLessThan(GROUPS.stop.timeout * 1000);
+    expect(asgCalls(node).map((c) => c.action)).toEqual([
+      'DescribeAutoScalingInstances',
+      'DescribeLifecycleHooks',
+      'CompleteLifecycleAction',
+    ]);
+    expect(completion(node)?.params).toMatchObject({ AutoScalingGroupName: GROUPS.stop.name });
+    const deleted = lab.ec2
+      .calls()
+      .find((c) => c.action === 'DeleteNetworkInterface' && c.params.NetworkInterfaceId === eniId);
+    expect(deleted?.status).toBe(200);
+    // Run again (systemd may stop the unit twice on a failed boot): nothing left to release or complete.
+    const again = await lab.agent(node, ['release', '--reason', 'stop']);
+    expect(again.exitCode, again.stderr).toBe(0);
   });
 
   it('called exactly the Auto Scaling actions the IAM policy grants (AUTOSCALING_ACTIONS)', () => {
