@@ -218,7 +218,8 @@ async function converge(
 
   const address = await acquireAddress(config, deps, placeholder.ifname, state);
   const desired = base(address);
-  const observed = await observe(desired);
+  // Nothing changed since `before` unless the prelude ran or a DHCP client just added its lease.
+  const observed = prelude.length || address.source === 'dhcp' ? await observe(desired) : before;
   const steps = diffHost(observed, desired);
   if (steps.length)
     await timed(deps, 'host-apply', { steps: steps.map((s) => s.kind) }, () => deps.hostNet.apply(steps));
