@@ -298,6 +298,7 @@ describe('diagnose', () => {
       'lni.tags': 'skip',
       'lni.interface': 'skip',
       'routing.rule': 'skip',
+      'routing.pod-snat': 'skip',
       'kubernetes.kubelet': 'skip',
       'permissions.create-network-interface': 'pass',
       'permissions.attach-network-interface': 'skip',

@@ -97,6 +97,13 @@ describe('pod egress to the LAN by the LNI', () => {
     expect(await natTable()).not.toContain('OUTPOSTS-LNI-SNAT');
     await expect(w.primaryEniPod.httpGet(DEVICE_URL, 2)).rejects.toThrow();
     expect(await synsFromEth0()).toBeGreaterThan(0);
+    const skipped = (
+      await diagnoseJson(lab, node, { config: { ...CONFIG, snat: { enabled: false } } })
+    ).check('routing.pod-snat');
+    expect(skipped).toMatchObject({
+      status: 'skip',
+      observed: expect.stringContaining('snat.enabled=false'),
+    });
 
     const on = await lab.agent(node, ['up'], { config: CONFIG });
     expect(on.exitCode, on.stderr).toBe(0);
