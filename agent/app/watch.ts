@@ -35,9 +35,12 @@ export async function watch(
     wake?.();
   };
 
+  // The sysctls to poll and their wanted values, as the last reconcile found them (undefined: read the state file).
+  let sysctlsWanted: Record<string, string> | undefined;
   const reconcile = async (why: Trigger) => {
     const state = await deps.state.load();
     const host = state?.host;
+    sysctlsWanted = undefined;
     if (!host) {
       if (why === 'start') log.info('watch: the state file records no LNI configuration yet; waiting for up');
       return;
@@ -47,6 +50,7 @@ export async function watch(
       ? ((await deps.dhcp.current({ ifname: state.dhcp.ifname })) ?? host.address)
       : host.address;
     const desired = recordedHost(config, { ...host, address });
+    sysctlsWanted = desired.sysctls;
     const observed = await deps.hostNet.observe({
       ifnames: [desired.lniName, desired.ifname],
       table: desired.table,
@@ -87,13 +91,19 @@ export async function watch(
   let lastFull = 0;
   let sysctlsSeen = '';
   const sysctlTick = setInterval(async () => {
-    // Cheap: a few /proc reads, no process spawned; a change triggers a full reconcile.
-    const state = await deps.state.load().catch(() => undefined);
-    if (!state?.host) return;
-    const keys = Object.keys(recordedHost(config, state.host).sysctls);
-    const values = (await Promise.all(keys.map((k) => deps.hostNet.readSysctl(k)))).join(',');
-    if (sysctlsSeen && values !== sysctlsSeen) trigger('sysctl');
-    sysctlsSeen = values;
+    // Cheap: a few /proc reads, no process spawned. A value that differs from the wanted one triggers a full
+    // reconcile, once per change (a drift the reconcile cannot undo is left to the periodic check and its log).
+    let wanted = sysctlsWanted;
+    if (!wanted) {
+      const state = await deps.state.load().catch(() => undefined);
+      if (!state?.host) return;
+      wanted = recordedHost(config, state.host).sysctls;
+    }
+    const keys = Object.keys(wanted);
+    const values = await Promise.all(keys.map((k) => deps.hostNet.readSysctl(k)));
+    const seen = values.join(',');
+    if (seen !== sysctlsSeen && keys.some((k, i) => values[i] !== wanted[k])) trigger('sysctl');
+    sysctlsSeen = seen;
   }, config.watch.sysctlCheckSeconds * 1000);
   opts.signal.addEventListener('abort', () => wake?.());
   // The Auto Scaling termination lifecycle hook: release, then complete; after that the node is going away.
@@ -126,7 +136,6 @@ export async function watch(
           log.error({ err: (err as Error).message }, 'watch: reconcile failed'),
         );
         lastFull = clock.now();
-        sysctlsSeen = '';
         continue;
       }
       const untilFull = Math.max(0, lastFull + config.watch.fullCheckSeconds * 1000 - clock.now());
