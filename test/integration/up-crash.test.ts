@@ -107,6 +107,9 @@ describe('up survives SIGKILL at every step of a fresh run', () => {
   beforeAll(async () => {
     // A slower attach so the kill after attach-eni lands while the attachment is still `attaching`.
     lab = await Lab.start({ nodes: CRASH_POINTS.length, timings: { attachDelayMs: 800 } });
+    // up sends ModifyNetworkInterfaceAttribute right after logging wait-attached: holding its answer keeps that
+    // run from getting further before the kill lands (EC2 may still have taken the change: see eniAtKill).
+    lab.ec2.faults.add({ action: 'ModifyNetworkInterfaceAttribute', kind: 'latency', latencyMs: 1500 });
   });
   afterAll(async () => {
     await lab?.destroy();
