@@ -146,11 +146,21 @@ export async function discoverPlacement(
   return { instanceSubnet, lniSubnet, deviceIndex: subnetIndex };
 }
 
+/** ENIs tagged as owned by this instance (any status): needs nothing but the instance id. */
+export function ownedEnis(inst: InstanceFacts, ec2: Ec2): Promise<EniFacts[]> {
+  return ec2.describeNetworkInterfaces({ filters: { [`tag:${TAG_OWNER}`]: [inst.instanceId] } });
+}
+
 /** ENIs that matter for the LNI decision: those tagged as ours, plus whatever IMDS shows at the LNI index. */
-export async function discoverEnis(inst: InstanceFacts, deviceIndex: number, ec2: Ec2): Promise<EniFacts[]> {
-  const owned = await ec2.describeNetworkInterfaces({ filters: { [`tag:${TAG_OWNER}`]: [inst.instanceId] } });
+export async function discoverEnis(
+  inst: InstanceFacts,
+  deviceIndex: number,
+  ec2: Ec2,
+  owned?: Promise<EniFacts[]>,
+): Promise<EniFacts[]> {
+  const mine = await (owned ?? ownedEnis(inst, ec2));
   const atIndex = inst.interfaces.find((i) => i.deviceNumber === deviceIndex);
-  if (atIndex && !owned.some((e) => e.networkInterfaceId === atIndex.interfaceId))
-    owned.push(...(await ec2.describeNetworkInterfaces({ ids: [atIndex.interfaceId] })));
-  return owned;
+  if (atIndex && !mine.some((e) => e.networkInterfaceId === atIndex.interfaceId))
+    return [...mine, ...(await ec2.describeNetworkInterfaces({ ids: [atIndex.interfaceId] }))];
+  return mine;
 }

@@ -26,7 +26,7 @@ import type {
 import type { Ec2 } from '../ports/ec2.ts';
 import type { JoinParams } from '../ports/joiner.ts';
 import type { Deps } from './deps.ts';
-import { discoverEnis, discoverInstance, discoverPlacement } from './discover.ts';
+import { discoverEnis, discoverInstance, discoverPlacement, ownedEnis } from './discover.ts';
 import { hostPlanInput } from './host-plan.ts';
 import { preflightPlan } from './preflight-plan.ts';
 import { ensureSnat } from './snat.ts';
@@ -117,8 +117,14 @@ async function converge(
   };
 
   const ec2 = deps.ec2(inst.region);
-  const placement = await timed(deps, 'discover-placement', {}, () => discoverPlacement(config, inst, ec2));
-  const { distro } = await detectDistro(deps.files);
+  // The owned-ENI query needs only the instance id: it runs beside the subnet checks (one EC2 round trip, which
+  // through an Outposts service link is tens of ms or more, instead of two). A refusal wastes one read.
+  const owned = ownedEnis(inst, ec2);
+  owned.catch(() => {}); // awaited below; a refusal above must not leave it unhandled
+  const [placement, { distro }] = await Promise.all([
+    timed(deps, 'discover-placement', {}, () => discoverPlacement(config, inst, ec2)),
+    detectDistro(deps.files),
+  ]);
   const method = config.join.mode === 'none' ? undefined : joinMethod(config.join.mode, distro);
   if (config.join.mode !== 'none' && !method)
     throw new ConfigError([
@@ -129,7 +135,7 @@ async function converge(
       },
     ]);
 
-  const enis = await discoverEnis(inst, placement.deviceIndex, ec2);
+  const enis = await discoverEnis(inst, placement.deviceIndex, ec2, owned);
   let decision: ReturnType<typeof planLni>;
   try {
     decision = planLni({

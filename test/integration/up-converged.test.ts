@@ -43,7 +43,8 @@ describe('up is idempotent and safe', () => {
     expect(second.exitCode, second.stderr).toBe(0);
     const calls = callsFrom(lab, node, since);
     expect(mutating(calls)).toEqual([]);
-    expect(calls.map((c) => c.action)).toEqual(['DescribeSubnets', 'DescribeNetworkInterfaces']);
+    // Two reads, sent side by side: the subnets and this instance's ENIs.
+    expect(calls.map((c) => c.action).sort()).toEqual(['DescribeNetworkInterfaces', 'DescribeSubnets']);
     expect(await hostSnapshot(lab, node)).toBe(before);
     expect(
       second.logs.some((l) => l.step === 'host-apply' || l.step === 'host-prelude' || l.step === 'join'),
