@@ -5,12 +5,14 @@ import {
   BEYOND_LAN_PROBE,
   defaultRouteCheck,
   hostChecks,
+  podSnatCheck,
   replyRouteCheck,
   replyTargets,
 } from '../../agent/model/checks-host.ts';
 import { renderReport } from '../../agent/model/checks-render.ts';
 import { environmentAssignments, kubeletSettings, splitArgs } from '../../agent/model/kubelet-flags.ts';
 import { desiredHost, tableRoutes } from '../../agent/model/plan-host.ts';
+import { desiredSnat, diffSnat, SNAT_CHAIN, type SnatFacts } from '../../agent/model/plan-snat.ts';
 import type { HostFacts } from '../../agent/model/types.ts';
 
 describe('kubelet flags', () => {
@@ -125,6 +127,56 @@ describe('host checks', () => {
     const h = converged();
     h.routes.push({ dst: 'default', gateway: '192.0.2.1', dev: 'ens6', table: 'main' });
     expect(defaultRouteCheck(h, 'eth0', ['ens6']).hint).toMatch(/default route on the LNI/);
+  });
+});
+
+describe('pod SNAT check', () => {
+  const desired = desiredSnat({
+    enabled: true,
+    ifname: 'lni0',
+    address: '192.0.2.11',
+    sources: ['10.20.0.0/16'],
+    destinations: ['192.0.2.0/24'],
+    table: 200,
+    rulePriority: 1530,
+  });
+  const jump = `-A POSTROUTING ${desired.jump}`;
+  const cni = '-A POSTROUTING -m comment --comment "AWS SNAT CHAIN" -j AWS-SNAT-CHAIN-0';
+  const facts = (
+    post: string[],
+    withChain = true,
+    rules = [{ priority: 1530, to: '192.0.2.0/24', table: '200' }],
+  ) =>
+    ({
+      defaultBackend: 'nf_tables',
+      tables: {
+        nf_tables: {
+          chains: ['POSTROUTING', 'AWS-SNAT-CHAIN-0', ...(withChain ? [SNAT_CHAIN] : [])],
+          rules: [...post, ...(withChain ? (desired.chainRules ?? []) : [])],
+        },
+      },
+      rules,
+    }) satisfies SnatFacts;
+  const check = (f: SnatFacts) => podSnatCheck(diffSnat(f, desired), f, 1, 'nf_tables');
+
+  it('passes when the chain is as recorded, jumped to first, with its LAN rule', () => {
+    expect(check(facts([jump, cni]))).toMatchObject({ status: 'pass' });
+  });
+
+  it("fails naming the CNI's jump when it came first (aws-node restarted)", () => {
+    const r = check(facts([cni, jump]));
+    expect(r).toMatchObject({
+      status: 'fail',
+      observed: `first in POSTROUTING: ${cni.replace('-A POSTROUTING ', '')}`,
+    });
+    expect(r.hint).toMatch(/aws-node restarts/);
+  });
+
+  it('fails naming a missing chain and a missing LAN rule', () => {
+    const r = check(facts([cni], false, []));
+    expect(r.status).toBe('fail');
+    expect(r.observed).toContain(`no ${SNAT_CHAIN} chain`);
+    expect(r.observed).toContain('missing rule to 192.0.2.0/24');
   });
 });
 
