@@ -54,6 +54,7 @@ async function demo(): Promise<void> {
     );
     const diag = await lab.agent(lab.node(2), ['diagnose']);
     say(diag.exitCode === 9 ? 'diagnose: not built yet in this version' : diag.stdout);
+    say('(the lab runs no kubelet, so the kubernetes checks fail or skip here; on a node they read kubelet)');
   } finally {
     const t1 = Date.now();
     await lab.destroy();
