@@ -48,3 +48,13 @@ export function lastSeq(lab: Lab): number {
 export async function ifnameByMac(lab: Lab, node: LabNode, mac: string): Promise<string | undefined> {
   return (await lab.net.linkByMac(node.ns, mac))?.ifname;
 }
+
+/** Polls `check` every 100 ms until it holds; resolves with how long that took, rejects after `timeoutMs`. */
+export async function msUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}

@@ -1,16 +1,7 @@
 // `watch`: puts back a deleted rule, a flushed address and a changed sysctl within seconds; exits on SIGTERM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, type LabNode } from '../lab/lab.ts';
-import { staticConfig } from './helpers.ts';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not restored within ${timeoutMs} ms`);
-}
+import { msUntil, staticConfig } from './helpers.ts';
 
 describe('watch', () => {
   let lab: Lab;
@@ -44,7 +35,7 @@ describe('watch', () => {
 
   it('restores a deleted policy rule', async () => {
     await sh('ip', 'rule', 'del', 'priority', '2000');
-    const ms = await eventually(
+    const ms = await msUntil(
       async () => (await sh('ip', 'rule')).includes('from 192.0.2.61 lookup 200'),
       5000,
     );
@@ -53,7 +44,7 @@ describe('watch', () => {
 
   it('restores a flushed address and its routes', async () => {
     await sh('ip', 'addr', 'flush', 'dev', ifname);
-    const ms = await eventually(
+    const ms = await msUntil(
       async () =>
         (await sh('ip', '-4', 'addr', 'show', 'dev', ifname)).includes('192.0.2.61/24') &&
         (await sh('ip', 'route', 'show', 'table', '200')).includes('default via 192.0.2.1'),
@@ -64,7 +55,7 @@ describe('watch', () => {
 
   it('restores a changed sysctl (no netlink event: found by the periodic read)', async () => {
     await sh('sh', '-c', `echo 0 > /proc/sys/net/ipv4/conf/${ifname}/arp_ignore`);
-    const ms = await eventually(
+    const ms = await msUntil(
       async () => (await sh('cat', `/proc/sys/net/ipv4/conf/${ifname}/arp_ignore`)).trim() === '1',
       5000,
     );

@@ -4,20 +4,11 @@ import { Lab, type LabNode } from '../lab/lab.ts';
 import { type HttpService, LAB_ADDRS } from '../lab/net/index.ts';
 import { type NodeWorkloads, setUpNodeWorkloads } from '../lab/workloads/node-workloads.ts';
 import { diagnoseJson } from './diagnose-helpers.ts';
-import { staticConfig } from './helpers.ts';
+import { msUntil, staticConfig } from './helpers.ts';
 
 const LNI_ADDRESS = '192.0.2.11';
 const CONFIG = staticConfig(LNI_ADDRESS, { routes: { onPrem: [LAB_ADDRS.onPremCidr] } });
 const DEVICE_URL = `http://${LAB_ADDRS.device}:8080/`;
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not within ${timeoutMs} ms`);
-}
 
 describe('pod egress to the LAN by the LNI', () => {
   let lab: Lab;
@@ -131,7 +122,7 @@ describe('pod egress to the LAN by the LNI', () => {
 
     const watcher = lab.spawnAgent(node, ['watch', '--set', 'watch.fullCheckSeconds=2']);
     try {
-      const ms = await until(oursFirst, 15_000);
+      const ms = await msUntil(oursFirst, 15_000);
       console.log(`watch put the agent's SNAT jump first again ${ms} ms after it was started`);
       expect(await w.primaryEniPod.httpGet(DEVICE_URL)).toMatchObject({ remote: LNI_ADDRESS });
       expect((await postrouting()).filter((l) => l.includes('-j OUTPOSTS-LNI-SNAT'))).toHaveLength(1);
@@ -139,7 +130,7 @@ describe('pod egress to the LAN by the LNI', () => {
 
       // And again while it runs: the periodic check (2 s here) finds the drift without any netlink event.
       await cniJumpFirst();
-      await until(oursFirst, 15_000);
+      await msUntil(oursFirst, 15_000);
     } finally {
       watcher.kill('SIGTERM');
       const end = await watcher;
