@@ -90,9 +90,18 @@ export async function ensureSnat(
   return { record, steps };
 }
 
-/** How the host's nat table and rules differ from what `up` recorded (diagnose shows it, watch repairs it). */
-export async function snatDrift(config: AgentConfig, deps: Deps, host: DesiredHost, recorded: SnatRecord) {
-  const desired = planSnat(config, host, recorded.sources ?? [], recorded.destinations ?? []);
+/**
+ * How the host's nat table and rules differ from what `up` recorded (diagnose shows it, watch repairs it);
+ * undefined when there is nothing to compare with: no record, or one from before sources and destinations were kept.
+ */
+export async function snatDrift(
+  config: AgentConfig,
+  deps: Deps,
+  host: DesiredHost,
+  recorded: SnatRecord | undefined,
+) {
+  if (!recorded?.sources || !recorded.destinations) return undefined;
+  const desired = planSnat(config, host, recorded.sources, recorded.destinations);
   const observed = await deps.snat.observe();
   return {
     steps: diffSnat(observed, desired, recorded),
@@ -113,8 +122,8 @@ export async function snatRepairSteps(
   host: DesiredHost,
   recorded: SnatRecord | undefined,
 ): Promise<SnatStep[]> {
-  if (!config.snat.enabled || !recorded?.sources || !recorded.destinations) return [];
-  return (await snatDrift(config, deps, host, recorded)).steps;
+  if (!config.snat.enabled) return [];
+  return (await snatDrift(config, deps, host, recorded))?.steps ?? [];
 }
 
 /** release: remove the agent's chain, its jump and the recorded rules; "already gone" is success. */

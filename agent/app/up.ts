@@ -166,7 +166,7 @@ async function converge(
 
   if (opts.dryRun) {
     for (const s of decision.steps) log.info({ step: s }, `would ${s.kind}`);
-    return dryRunHost(config, deps, inst, placement.instanceSubnet, decision.eni, decision.steps);
+    return dryRunHost(config, deps, inst, placement.instanceSubnet, state, decision.eni, decision.steps);
   }
 
   const eni = await applyEc2(
@@ -498,6 +498,7 @@ async function dryRunHost(
   deps: Deps,
   inst: InstanceFacts,
   instanceSubnet: SubnetFacts,
+  state: AgentState,
   eni: EniFacts | undefined,
   ec2Steps: Ec2Step[],
 ): Promise<UpResult> {
@@ -542,7 +543,7 @@ async function dryRunHost(
       host: d,
       primaryMac: inst.primaryMac,
       subnetCidr: instanceSubnet.cidrBlock,
-      recorded: (await deps.state.load())?.snat,
+      recorded: state.snat,
     },
     true,
   );

@@ -3,15 +3,12 @@ import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { LockBusyError } from '../errors.ts';
 import { diffHost } from '../model/plan-host.ts';
-import type { SnatStep } from '../model/plan-snat.ts';
+import { describeSnatStep } from '../model/plan-snat.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { recordedHost } from './host-plan.ts';
 import { handleTermination, pollTargetLifecycleState } from './lifecycle-hook.ts';
 import { snatRepairSteps } from './snat.ts';
-
-const snatSummary = (s: SnatStep) =>
-  s.kind === 'nat-restore' ? `${s.backend}: ${s.summary}` : `${s.kind} ${s.to}`;
 
 export interface WatchOptions {
   signal: AbortSignal;
@@ -78,7 +75,7 @@ export async function watch(
       if (snatSteps.length) await deps.snat.apply(snatSteps);
       repairs++;
       log.warn(
-        { trigger: why, steps, ...(snatSteps.length ? { snat: snatSteps.map(snatSummary) } : {}) },
+        { trigger: why, steps, ...(snatSteps.length ? { snat: snatSteps.map(describeSnatStep) } : {}) },
         `watch: repaired ${steps.length + snatSteps.length} drifted setting(s) on ${desired.ifname}`,
       );
       opts.onRepair?.(steps);

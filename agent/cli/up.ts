@@ -1,6 +1,7 @@
 // `up`: flags → options → app/up; prints a one-line summary (or JSON) on stdout, logs on stderr.
 import { buildDeps } from '../app/deps.ts';
 import { up } from '../app/up.ts';
+import { describeSnatStep } from '../model/plan-snat.ts';
 import { commandContext, type GlobalArgs, withStopSignal } from './common.ts';
 
 export async function run(args: GlobalArgs & { json?: boolean }): Promise<void> {
@@ -17,9 +18,7 @@ export async function run(args: GlobalArgs & { json?: boolean }): Promise<void> 
           [
             ...result.ec2Steps.map((s) => `would ${s.kind}`),
             ...result.hostSteps.map((s) => `would ${s.kind} ${JSON.stringify(s)}`),
-            ...(result.snatSteps ?? []).map(
-              (s) => `would ${s.kind} ${s.kind === 'nat-restore' ? `${s.backend}: ${s.summary}` : s.to}`,
-            ),
+            ...(result.snatSteps ?? []).map((s) => `would ${describeSnatStep(s)}`),
           ].join('\n') +
             (result.ec2Steps.length + result.hostSteps.length + (result.snatSteps?.length ?? 0)
               ? '\n'

@@ -57,6 +57,11 @@ export type SnatStep =
   | { kind: 'dst-rule-add'; to: string; table: number; priority: number }
   | { kind: 'dst-rule-del'; to: string; table: string; priority: number };
 
+/** One line for a step: the iptables flavour and what its restore does, or the rule's destination. */
+export function describeSnatStep(s: SnatStep): string {
+  return s.kind === 'nat-restore' ? `${s.kind} ${s.backend}: ${s.summary}` : `${s.kind} ${s.to}`;
+}
+
 /** What the state file records, so release removes exactly that. */
 export interface SnatRecord {
   backend: NatBackend;

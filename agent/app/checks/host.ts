@@ -131,14 +131,14 @@ export const hostCheckDefs: CheckDef[] = [
         return skip('snat.enabled=false: pod traffic to the LAN is left to the VPC CNI');
       const d = await ctx.need(ctx.desired(), 'the LNI configuration');
       const recorded = (await ctx.need(ctx.state(), 'the state file'))?.snat;
-      if (!recorded?.sources || !recorded.destinations)
-        return skip('the state file records no pod SNAT (up has not set it up yet, or an older agent did)');
       const drift = await within(
         BOUNDS.host,
         'host',
         'iptables-save',
         snatDrift(ctx.config, ctx.deps, d, recorded),
       );
+      if (!drift)
+        return skip('the state file records no pod SNAT (up has not set it up yet, or an older agent did)');
       return podSnatCheck(drift.steps, drift.observed, drift.ruleCount, drift.backend);
     },
   },
