@@ -91,7 +91,7 @@ export const isLoopback = (address: string): boolean =>
   address === '::1' || address.startsWith('127.') || address === 'localhost';
 
 /** Tracks the wall time during which at least one request was being answered. */
-export class BusyClock {
+class BusyClock {
   private inFlight = 0;
   private since = 0;
   private total = 0;
@@ -111,6 +111,38 @@ export class BusyClock {
   reset(): void {
     this.total = 0;
     if (this.inFlight > 0) this.since = performance.now();
+  }
+}
+
+/** An endpoint's call log: the records, and how long the endpoint was busy answering (cleared together). */
+export class CallLog<R> {
+  private records: R[] = [];
+  private readonly busy = new BusyClock();
+
+  /** A request arrived; `leave()` when it is answered (or given up). */
+  enter(): void {
+    this.busy.enter();
+  }
+
+  leave(): void {
+    this.busy.leave();
+  }
+
+  push(record: R): void {
+    this.records.push(record);
+  }
+
+  calls(): R[] {
+    return [...this.records];
+  }
+
+  clear(): void {
+    this.records = [];
+    this.busy.reset();
+  }
+
+  get busyMs(): number {
+    return this.busy.busyMs;
   }
 }
 

@@ -2,7 +2,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { CallRecord } from '../types.ts';
 import { Ec2Faults, type FaultDecision } from './faults.ts';
-import { BusyClock, ResponseDelays, readBody, sourceAddress } from './http-util.ts';
+import { CallLog, ResponseDelays, readBody, sourceAddress } from './http-util.ts';
 import { newRequestId } from './ids.ts';
 import { parseQuery } from './query-params.ts';
 
@@ -75,8 +75,7 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
     options.log ?? ((message: string) => process.stderr.write(`[lab ${service.name}] ${message}\n`));
   const faults = new Ec2Faults(options.random);
   const delays = new ResponseDelays();
-  const busy = new BusyClock();
-  let records: CallRecord[] = [];
+  const callLog = new CallLog<CallRecord>();
   let seq = 0;
 
   function send(res: ServerResponse, status: number, body: string, requestId: string): void {
@@ -128,10 +127,10 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
   const handler: RequestListener = (req, res) => {
     const startedAt = Date.now();
     const started = performance.now();
-    busy.enter();
+    callLog.enter();
     const record = (params: Record<string, string>, outcome: Outcome) => {
       const { Action: action = '', Version: _version, ...rest } = params;
-      records.push({
+      callLog.push({
         seq: ++seq,
         action,
         params: rest,
@@ -153,17 +152,14 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
         send(res, malformed.httpStatus, service.renderError(malformed, requestId), requestId);
         record({}, { status: malformed.httpStatus, errorCode: malformed.code });
       })
-      .finally(() => busy.leave());
+      .finally(() => callLog.leave());
   };
 
   return Object.assign(handler, {
     faults,
-    calls: () => [...records],
-    clearCalls: () => {
-      records = [];
-      busy.reset();
-    },
-    busyMs: () => busy.busyMs,
+    calls: () => callLog.calls(),
+    clearCalls: () => callLog.clear(),
+    busyMs: () => callLog.busyMs,
     dispose: () => delays.dispose(),
   });
 }

@@ -1,7 +1,7 @@
 // The lab's IMDS endpoint: IMDSv2 token flow, per-instance metadata derived live from EC2 state, fault injection.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import {
-  BusyClock,
+  CallLog,
   isLoopback,
   type ListenTarget,
   ResponseDelays,
@@ -140,9 +140,8 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsHandler {
   const tokens = new TokenStore();
   const faults = new ImdsFaults();
   const delays = new ResponseDelays();
-  const busy = new BusyClock();
+  const callLog = new CallLog<ImdsCallRecord>();
   let v1Allowed = options.imdsV1Allowed ?? false;
-  let records: ImdsCallRecord[] = [];
   let seq = 0;
 
   function tokenReply(req: IncomingMessage): Reply {
@@ -192,7 +191,7 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsHandler {
     const started = performance.now();
     const path = normalizePath(req.url);
     const instance = instanceFor(req);
-    busy.enter();
+    callLog.enter();
     req.resume();
     answer(req, res, path, instance)
       .catch((error: unknown) => {
@@ -201,7 +200,7 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsHandler {
         return 0;
       })
       .then((status) => {
-        records.push({
+        callLog.push({
           seq: ++seq,
           method: req.method ?? '',
           path,
@@ -213,7 +212,7 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsHandler {
           withToken: req.headers[TOKEN_HEADER] !== undefined,
         });
       })
-      .finally(() => busy.leave());
+      .finally(() => callLog.leave());
   };
 
   return Object.assign(handler, {
@@ -222,12 +221,9 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsHandler {
     setImdsV1Allowed: (allowed: boolean) => {
       v1Allowed = allowed;
     },
-    calls: () => [...records],
-    clearCalls: () => {
-      records = [];
-      busy.reset();
-    },
-    busyMs: () => busy.busyMs,
+    calls: () => callLog.calls(),
+    clearCalls: () => callLog.clear(),
+    busyMs: () => callLog.busyMs,
     dispose: () => delays.dispose(),
   });
 }
