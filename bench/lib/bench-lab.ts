@@ -1,13 +1,12 @@
 // The lab the benchmarks run in: nodes handed out fresh one at a time, LAN addresses, a bulk subnet for sweep.
 import { join } from 'node:path';
 import { CLUSTER, staticConfig } from '../../test/integration/helpers.ts';
-import { DEFAULT_FIXTURE_PATH, loadFixture } from '../../test/lab/ec2/fixture.ts';
+import { BULK_SUBNET, fixtureWithBulkSubnet } from '../../test/lab/ec2/fixture.ts';
 import { Lab, type LabNode } from '../../test/lab/lab.ts';
 import { LAB_ADDRS } from '../../test/lab/net/index.ts';
 import { ROOT } from './agent-runtime.ts';
 
-export { CLUSTER };
-export const BULK_SUBNET = 'subnet-0a1b2c3d4e5f6b0b1';
+export { BULK_SUBNET, CLUSTER };
 
 /** Static LAN addresses no lab host uses: .3–.49 and .51–.99 (gateway .1, dnsmasq .2, device .50, DHCP .100+). */
 export function lanAddress(n: number): string {
@@ -34,14 +33,7 @@ export function baselineEnv(node: LabNode): Record<string, string> {
 
 /** Starts a lab of COUNT nodes whose fixture also has a /18 subnet for seeding thousands of ENIs. */
 export async function startBenchLab(count: number): Promise<Lab> {
-  const fixture = await loadFixture(DEFAULT_FIXTURE_PATH);
-  fixture.subnets?.push({
-    subnetId: BULK_SUBNET,
-    vpcId: fixture.vpcs?.[0]?.vpcId,
-    cidrBlock: '10.20.64.0/18',
-    availabilityZone: 'us-west-2a',
-  });
-  return Lab.start({ nodes: count, fixture });
+  return Lab.start({ nodes: count, fixture: await fixtureWithBulkSubnet() });
 }
 
 /** Hands out nodes that have not run anything yet, each with the bench config written. */

@@ -1,24 +1,16 @@
 // `sweep`: deletes only unattached, agent-tagged ENIs whose owner is gone and that are past the grace period.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FIXTURE_PATH, loadFixture } from '../lab/ec2/fixture.ts';
+import { BULK_SUBNET, fixtureWithBulkSubnet } from '../lab/ec2/fixture.ts';
 import { Lab } from '../lab/lab.ts';
 import { callsFrom, lastSeq, mutating, staticConfig } from './helpers.ts';
 
 const OWNER = 'outposts-node-agent:owner-instance';
-const BULK_SUBNET = 'subnet-0a1b2c3d4e5f6b0b1';
 const GONE = 'i-0deadbeefdeadbeef';
 
 describe('sweep', () => {
   let lab: Lab;
   beforeAll(async () => {
-    const fixture = await loadFixture(DEFAULT_FIXTURE_PATH);
-    fixture.subnets?.push({
-      subnetId: BULK_SUBNET,
-      vpcId: fixture.vpcs?.[0]?.vpcId,
-      cidrBlock: '10.20.64.0/18',
-      availabilityZone: 'us-west-2a',
-    });
-    lab = await Lab.start({ nodes: 2, fixture });
+    lab = await Lab.start({ nodes: 2, fixture: await fixtureWithBulkSubnet() });
   });
   afterAll(async () => {
     await lab?.destroy();

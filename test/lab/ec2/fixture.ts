@@ -126,3 +126,18 @@ export function resolveFixture(fixture: LabFixture = {}): ResolvedFixture {
     enis: fixture.enis ?? [],
   };
 }
+
+/** A /18 subnet in the default fixture's VPC, for seeding thousands of ENIs (sweep tests and benchmarks). */
+export const BULK_SUBNET = 'subnet-0a1b2c3d4e5f6b0b1';
+
+/** The default fixture plus BULK_SUBNET. */
+export async function fixtureWithBulkSubnet(): Promise<LabFixture> {
+  const fixture = await loadFixture(DEFAULT_FIXTURE_PATH);
+  fixture.subnets?.push({
+    subnetId: BULK_SUBNET,
+    vpcId: fixture.vpcs?.[0]?.vpcId,
+    cidrBlock: '10.20.64.0/18',
+    availabilityZone: 'us-west-2a',
+  });
+  return fixture;
+}
