@@ -1,6 +1,7 @@
 // Discovery: the instance through IMDSv2, its subnets and candidate ENIs through EC2; preflight refusals.
 import type { AgentConfig } from '../config/schema.ts';
 import { type AgentError, ImdsError, PreflightError } from '../errors.ts';
+import { isValidCidr } from '../model/ipv4.ts';
 import { TAG_OWNER } from '../model/tags.ts';
 import type { EniFacts, ImdsInterface, InstanceFacts, SubnetFacts } from '../model/types.ts';
 import type { Ec2 } from '../ports/ec2.ts';
@@ -163,4 +164,14 @@ export async function discoverEnis(
   if (atIndex && !mine.some((e) => e.networkInterfaceId === atIndex.interfaceId))
     return [...mine, ...(await ec2.describeNetworkInterfaces({ ids: [atIndex.interfaceId] }))];
   return mine;
+}
+
+/** The VPC's IPv4 CIDR blocks from IMDS (listed under eth0's MAC; pods get addresses from any of them), or undefined. */
+export async function discoverVpcCidrs(imds: Imds, primaryMac: string): Promise<string[] | undefined> {
+  const text = await imds.get(`meta-data/network/interfaces/macs/${primaryMac}/vpc-ipv4-cidr-blocks`);
+  const cidrs = (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => isValidCidr(l));
+  return cidrs.length ? cidrs : undefined;
 }

@@ -1,6 +1,5 @@
 // Pod traffic to the LAN: SNAT to the LNI address ahead of the VPC CNI's chain, and rules ahead of its per-pod rules.
 import type { AgentConfig } from '../config/schema.ts';
-import { isValidCidr } from '../model/ipv4.ts';
 import {
   desiredSnat,
   diffSnat,
@@ -18,22 +17,12 @@ import type { Deps } from './deps.ts';
 export interface SnatTarget {
   /** The LNI host configuration just applied (interface, address, table, on-prem CIDRs). */
   host: DesiredHost;
-  /** eth0's MAC: IMDS lists the VPC's CIDR blocks under it. */
-  primaryMac: string;
+  /** The VPC's CIDR blocks (IMDS, under eth0's MAC), if IMDS lists any. */
+  vpcCidrs?: string[];
   /** The instance subnet's CIDR, the source default when IMDS lists no VPC CIDR. */
   subnetCidr: string;
   /** What the last run created. */
   recorded?: SnatRecord;
-}
-
-/** The VPC's IPv4 CIDR blocks from IMDS (pods get addresses from any of them), or undefined. */
-async function vpcCidrs(deps: Deps, mac: string): Promise<string[] | undefined> {
-  const text = await deps.imds.get(`meta-data/network/interfaces/macs/${mac}/vpc-ipv4-cidr-blocks`);
-  const cidrs = (text ?? '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => isValidCidr(l));
-  return cidrs.length ? cidrs : undefined;
 }
 
 async function applyLogged(deps: Deps, what: string, steps: SnatStep[], dryRun = false): Promise<void> {
@@ -68,7 +57,7 @@ export async function ensureSnat(
   dryRun = false,
 ): Promise<{ record?: SnatRecord; steps: SnatStep[] }> {
   const { host } = target;
-  const sources = config.snat.sources ?? (await vpcCidrs(deps, target.primaryMac)) ?? [target.subnetCidr];
+  const sources = config.snat.sources ?? target.vpcCidrs ?? [target.subnetCidr];
   const destinations =
     config.snat.destinations ??
     snatDestinations(host.address.address, host.address.prefixLength, host.onPrem);

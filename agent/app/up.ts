@@ -23,10 +23,17 @@ import type {
   LinkFacts,
   SubnetFacts,
 } from '../model/types.ts';
+import { vpcOverlaps } from '../model/vpc-overlap.ts';
 import type { Ec2 } from '../ports/ec2.ts';
 import type { JoinParams } from '../ports/joiner.ts';
 import type { Deps } from './deps.ts';
-import { discoverEnis, discoverInstance, discoverPlacement, ownedEnis } from './discover.ts';
+import {
+  discoverEnis,
+  discoverInstance,
+  discoverPlacement,
+  discoverVpcCidrs,
+  ownedEnis,
+} from './discover.ts';
 import { hostPlanInput } from './host-plan.ts';
 import { preflightPlan } from './preflight-plan.ts';
 import { ensureSnat } from './snat.ts';
@@ -121,10 +128,20 @@ async function converge(
   // through an Outposts service link is tens of ms or more, instead of two). A refusal wastes one read.
   const owned = ownedEnis(inst, ec2);
   owned.catch(() => {}); // awaited below; a refusal above must not leave it unhandled
-  const [placement, { distro }] = await Promise.all([
+  const [placement, { distro }, vpcCidrs] = await Promise.all([
     timed(deps, 'discover-placement', {}, () => discoverPlacement(config, inst, ec2)),
     detectDistro(deps.files),
+    discoverVpcCidrs(deps.imds, inst.primaryMac),
   ]);
+  // A LAN-side range inside the VPC would send VPC traffic to the LAN gateway: refused before anything changes.
+  const overlaps = vpcOverlaps(
+    [
+      { key: 'routes.onPrem', cidrs: config.routes.onPrem },
+      { key: 'snat.destinations', cidrs: config.snat.destinations ?? [] },
+    ],
+    [...new Set([...(vpcCidrs ?? []), placement.instanceSubnet.cidrBlock])],
+  );
+  if (overlaps.length) throw new ConfigError(overlaps, 'configuration overlaps the VPC');
   const method = config.join.mode === 'none' ? undefined : joinMethod(config.join.mode, distro);
   if (config.join.mode !== 'none' && !method)
     throw new ConfigError([
@@ -166,7 +183,16 @@ async function converge(
 
   if (opts.dryRun) {
     for (const s of decision.steps) log.info({ step: s }, `would ${s.kind}`);
-    return dryRunHost(config, deps, inst, placement.instanceSubnet, state, decision.eni, decision.steps);
+    return dryRunHost(
+      config,
+      deps,
+      inst,
+      placement.instanceSubnet,
+      vpcCidrs,
+      state,
+      decision.eni,
+      decision.steps,
+    );
   }
 
   const eni = await applyEc2(
@@ -245,7 +271,7 @@ async function converge(
   await save();
   const snat = await ensureSnat(config, deps, {
     host: desired,
-    primaryMac: inst.primaryMac,
+    vpcCidrs,
     subnetCidr: placement.instanceSubnet.cidrBlock,
     recorded: state.snat,
   });
@@ -498,6 +524,7 @@ async function dryRunHost(
   deps: Deps,
   inst: InstanceFacts,
   instanceSubnet: SubnetFacts,
+  vpcCidrs: string[] | undefined,
   state: AgentState,
   eni: EniFacts | undefined,
   ec2Steps: Ec2Step[],
@@ -541,7 +568,7 @@ async function dryRunHost(
     deps,
     {
       host: d,
-      primaryMac: inst.primaryMac,
+      vpcCidrs,
       subnetCidr: instanceSubnet.cidrBlock,
       recorded: state.snat,
     },

@@ -66,3 +66,11 @@ export function maskToPrefix(mask: string): number {
   if (!Number.isInteger(prefix)) throw new TypeError(`not a contiguous netmask: ${mask}`);
   return prefix;
 }
+
+/** Two CIDRs share at least one address (one contains the other's network). */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  const shorter = Math.min(x.prefixLength, y.prefixLength);
+  return networkOf(x.address, shorter) === networkOf(y.address, shorter);
+}

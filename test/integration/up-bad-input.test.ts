@@ -183,6 +183,31 @@ describe('up refuses bad input before touching anything', () => {
     expect(stderr).toMatch(/set lni\.subnetId|leave it out/);
   });
 
+  it('refuses routes.onPrem and snat.destinations that overlap the VPC (10.0.0.0/8 in a 10.20.0.0/16 VPC) with exit 2, naming each key, before any change', async () => {
+    const node = lab.node(1);
+    const host = await hostSnapshot(lab, node);
+    const since = lastSeq(lab);
+    const r = await lab.agent(node, ['up'], {
+      config: staticConfig('192.0.2.41', {
+        routes: { onPrem: [LAB_ADDRS.onPremCidr, '10.0.0.0/8'] },
+        snat: { destinations: ['10.20.7.0/24'] },
+      }),
+    });
+    expect(r.exitCode, r.stderr).toBe(2);
+    const lines = r.stderr.split('\n');
+    const onPrem = lines.find((l) => l.includes('- routes.onPrem.1'));
+    expect(onPrem).toContain("overlaps the VPC's 10.20.0.0/16");
+    expect(onPrem).toContain('"10.0.0.0/8"');
+    expect(lines.find((l) => l.includes('- snat.destinations.0'))).toContain(
+      "overlaps the VPC's 10.20.0.0/16",
+    );
+    // The on-prem range outside the VPC is fine and not reported.
+    expect(r.stderr).not.toContain('routes.onPrem.0');
+    expect(mutating(callsFrom(lab, node, since))).toEqual([]);
+    expect(lab.ownedEnis(node)).toEqual([]);
+    expect(await hostSnapshot(lab, node)).toBe(host);
+  });
+
   it('control: the same node with a valid config converges, and the call filters above do see its IMDS and EC2 calls', async () => {
     const node = lab.node(1);
     const since = lastSeq(lab);
