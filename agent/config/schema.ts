@@ -159,12 +159,14 @@ export const configSchema = z.strictObject({
         .union([z.literal('auto'), z.literal('off'), z.number().int().min(1).max(1000)])
         .default('auto')
         .describe(
-          "kubelet max-pods: auto = the CNI's formula without the LNI's ENI; off = leave it to the AMI; or a number",
+          "kubelet max-pods: auto = the AMI's own value (nodeadm, eni-max-pods.txt: ENIs × (IPv4 − 1) + 2, uncapped) without the LNI's ENI; off = leave it to the AMI; or a number",
         ),
       prefixDelegation: z
         .boolean()
         .default(false)
-        .describe('the VPC CNI runs with prefix delegation: auto max-pods counts /28 prefixes per ENI'),
+        .describe(
+          'the VPC CNI runs with prefix delegation: auto max-pods counts /28 prefixes per ENI, capped at 110 (≤ 30 vCPUs) / 250 as max-pods-calculator.sh does',
+        ),
     })
     .prefault({})
     .describe('joining the cluster'),
