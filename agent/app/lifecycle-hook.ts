@@ -1,12 +1,7 @@
 // The termination lifecycle hook from the node, without SQS: notice `Terminated` in IMDS, release, heartbeat, complete.
 import type { AgentConfig } from '../config/schema.ts';
-import { AgentError } from '../errors.ts';
-import {
-  type HookTarget,
-  heartbeatSchedule,
-  isTerminating,
-  pickTerminatingHook,
-} from '../model/lifecycle-hook.ts';
+import { AgentError, ImdsError } from '../errors.ts';
+import { type HookTarget, heartbeatSchedule, isTerminating, pickOwnedHook } from '../model/lifecycle-hook.ts';
 import type { AutoScaling } from '../ports/autoscaling.ts';
 import type { Deps } from './deps.ts';
 import { type ReleaseResult, release } from './release.ts';
@@ -17,7 +12,7 @@ export interface TerminationOutcome {
   released: boolean;
   /** Why release failed (the hook is completed anyway, so the group is not held up until the timeout). */
   releaseError?: string;
-  /** The hook acted on (absent with `complete: false`, or when none could be found). */
+  /** The hook acted on (absent without `lifecycleHook.name`, or when it could not be found). */
   hook?: HookTarget;
   heartbeats: number;
   /** `done`: CompleteLifecycleAction CONTINUE accepted; `not-waiting`: nothing was waiting any more. */
@@ -58,14 +53,15 @@ export function pollTargetLifecycleState(
   return stop;
 }
 
-/** The group and hook to act on: from config where given, else found through the Auto Scaling API. */
+/** The owned hook and its group (configured, else found through the Auto Scaling API), with its timeout. */
 async function findHook(
   config: AgentConfig,
   deps: Deps,
   asg: AutoScaling,
   instanceId: string,
+  name: string,
 ): Promise<HookTarget | undefined> {
-  const { name, group: configuredGroup } = config.lifecycleHook;
+  const { group: configuredGroup } = config.lifecycleHook;
   const group = configuredGroup ?? (await asg.groupOf(instanceId));
   if (!group) {
     deps.log.error(
@@ -74,7 +70,7 @@ async function findHook(
     );
     return undefined;
   }
-  const picked = pickTerminatingHook(await asg.lifecycleHooks(group, name ? [name] : undefined), name);
+  const picked = pickOwnedHook(await asg.lifecycleHooks(group, [name]), name);
   if ('problem' in picked) {
     deps.log.error({ group }, `lifecycle: ${picked.problem}`);
     return undefined;
@@ -117,9 +113,9 @@ function keepAlive(
 }
 
 /**
- * The node is terminating: release the LNI per the terminate policy and, unless `lifecycleHook.complete` is
- * false, keep the hook alive while release runs and complete it with CONTINUE afterwards — also when release
- * failed, so a node never holds its group up until the hook times out.
+ * The node is terminating: release the LNI per the terminate policy and, when `lifecycleHook.name` names the hook
+ * this agent owns, keep that hook alive while release runs and complete it with CONTINUE afterwards — also when
+ * release failed, so a node never holds its group up until the hook times out. No other hook is ever touched.
  */
 export async function handleTermination(
   config: AgentConfig,
@@ -128,21 +124,23 @@ export async function handleTermination(
 ): Promise<TerminationOutcome> {
   const { log } = deps;
   const detectedAt = deps.clock.now();
-  const complete = config.lifecycleHook.complete;
+  const owned = config.lifecycleHook.name;
   log.warn(
-    { complete },
+    { hook: owned },
     'lifecycle: the instance is terminating (target-lifecycle-state Terminated); releasing the LNI',
   );
   const outcome: TerminationOutcome = { released: false, heartbeats: 0, completion: 'skipped' };
-  const identity = complete
-    ? Promise.all([deps.imds.get('meta-data/instance-id'), deps.imds.get('meta-data/placement/region')])
+  const located = owned
+    ? Promise.all([deps.imds.get('meta-data/instance-id'), deps.imds.get('meta-data/placement/region')]).then(
+        async ([instanceId, region]) => {
+          if (!instanceId || !region)
+            throw new ImdsError('IMDS has no meta-data/instance-id or placement/region');
+          const asg = deps.autoScaling(region.trim());
+          const hook = await findHook(config, deps, asg, instanceId.trim(), owned);
+          return hook && { asg, target: { ...hook, instanceId: instanceId.trim() } };
+        },
+      )
     : undefined;
-  const located = identity?.then(async ([instanceId, region]) => {
-    if (!instanceId || !region) throw new Error('IMDS has no instance-id or region');
-    const asg = deps.autoScaling(region.trim());
-    const hook = await findHook(config, deps, asg, instanceId.trim());
-    return hook && { asg, target: { ...hook, instanceId: instanceId.trim() } };
-  });
   let stopHeartbeats = () => {};
   let releasing = true;
   void located?.then(
@@ -176,7 +174,7 @@ export async function handleTermination(
     stopHeartbeats();
   }
   if (!located) {
-    log.info('lifecycle: lifecycleHook.complete is false; leaving the lifecycle hook to its owner');
+    log.info('lifecycle: no lifecycleHook.name configured; leaving every lifecycle hook to its owner');
     return outcome;
   }
   const found = await located.catch((err: unknown) => {

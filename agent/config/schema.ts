@@ -241,18 +241,12 @@ export const configSchema = z.strictObject({
     .describe('the watch command'),
   lifecycleHook: z
     .strictObject({
-      complete: z
-        .boolean()
-        .default(true)
-        .describe(
-          'after release, complete the Auto Scaling termination lifecycle hook with CONTINUE; false leaves it to another tool (e.g. aws-node-termination-handler)',
-        ),
       name: z
         .string()
         .regex(/^[A-Za-z0-9\-_/]{1,255}$/, { message: 'not a lifecycle hook name' })
         .optional()
         .describe(
-          "the hook to complete; default: the group's only autoscaling:EC2_INSTANCE_TERMINATING hook",
+          'the autoscaling:EC2_INSTANCE_TERMINATING hook this agent owns: after release it heartbeats and completes only this one (CONTINUE); unset: release on termination, complete no hook (e.g. aws-node-termination-handler owns the hook)',
         ),
       group: z
         .string()

@@ -29,31 +29,25 @@ export function isTerminating(targetLifecycleState: string | undefined): boolean
 }
 
 /**
- * The hook to complete: the configured one (it must exist and be a terminating hook), else the group's only
- * terminating hook. Several terminating hooks without a configured name is refused: completing another
- * tool's hook (aws-node-termination-handler's, say) would cut its work short.
+ * The hook the agent owns, by its configured name: it must exist in the group and be a terminating hook. The agent
+ * never picks a hook by itself: a group's terminating hook may belong to another tool (aws-node-termination-handler
+ * completes the hook named in the event it received, after its drain), and completing that one would cut its work
+ * short.
  */
-export function pickTerminatingHook(
+export function pickOwnedHook(
   hooks: readonly LifecycleHookFacts[],
-  configuredName?: string,
+  ownedName: string,
 ): { hook: LifecycleHookFacts } | { problem: string } {
-  const terminating = hooks.filter((h) => h.transition === TERMINATING_TRANSITION);
-  if (configuredName !== undefined) {
-    const named = hooks.find((h) => h.name === configuredName);
-    if (!named) return { problem: `the group has no lifecycle hook named ${configuredName}` };
-    if (named.transition !== TERMINATING_TRANSITION)
-      return {
-        problem: `lifecycle hook ${configuredName} is a ${named.transition} hook, not a terminating one`,
-      };
-    return { hook: named };
-  }
-  const [only, ...more] = terminating;
-  if (!only) return { problem: `the group has no ${TERMINATING_TRANSITION} lifecycle hook` };
-  if (more.length)
+  const named = hooks.find((h) => h.name === ownedName);
+  if (!named)
     return {
-      problem: `the group has ${terminating.length} terminating hooks (${terminating.map((h) => h.name).join(', ')}); set lifecycleHook.name`,
+      problem: `the group has no lifecycle hook named ${ownedName} (lifecycleHook.name); it has ${hooks.map((h) => h.name).join(', ') || 'none'}`,
     };
-  return { hook: only };
+  if (named.transition !== TERMINATING_TRANSITION)
+    return {
+      problem: `lifecycle hook ${ownedName} is a ${named.transition} hook, not a terminating one`,
+    };
+  return { hook: named };
 }
 
 export interface HeartbeatSchedule {

@@ -12,13 +12,23 @@ const GROUPS = {
   nth: { name: 'fleet-nth', hook: 'fleet-nth-terminating', timeout: 5, nodes: [2] },
   slow: { name: 'fleet-slow', hook: 'fleet-slow-terminating', timeout: 4, nodes: [4] },
   stop: { name: 'fleet-stop', hook: 'fleet-stop-terminating', timeout: 30, nodes: [5] },
+  shared: { name: 'fleet-shared', hook: 'fleet-shared-lni', timeout: 30, nodes: [6] },
 } as const;
+/** Group fleet-shared has a second terminating hook, aws-node-termination-handler's (it drains, then completes it). */
+const NTH_HOOK = { name: 'fleet-shared-nth-drain', timeout: 5 };
 
-const ADDRESSES = ['192.0.2.71', '192.0.2.72', '192.0.2.73', '192.0.2.74', '192.0.2.75'];
+const ADDRESSES = ['192.0.2.71', '192.0.2.72', '192.0.2.73', '192.0.2.74', '192.0.2.75', '192.0.2.76'];
 /** Node 5 runs no watch: only systemd's stop path (`release --reason stop`) can act for it. */
 const WITHOUT_WATCH = 5;
-/** Node 2 lives beside another hook owner (aws-node-termination-handler, say). */
-const LIFECYCLE_HOOK_CONFIG: Record<number, Record<string, unknown>> = { 2: { complete: false } };
+/**
+ * The hook each node's agent owns (lifecycleHook.name): its group's own hook, except node 2, whose group's only
+ * terminating hook belongs to another tool (aws-node-termination-handler, say), so its agent is given none.
+ */
+const LIFECYCLE_HOOK_CONFIG = (n: number): Record<string, unknown> => {
+  if (n === 2) return {};
+  const group = Object.values(GROUPS).find((g) => (g.nodes as readonly number[]).includes(n));
+  return { name: group?.hook };
+};
 
 type Watcher = ReturnType<Lab['spawnAgent']>;
 
@@ -49,7 +59,7 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
 
   /** `up`, then `watch` in the background until it logs that it started. */
   async function upAndWatch(node: LabNode): Promise<void> {
-    const up = await lab.agent(node, ['up'], { config: config(node, LIFECYCLE_HOOK_CONFIG[node.n]) });
+    const up = await lab.agent(node, ['up'], { config: config(node, LIFECYCLE_HOOK_CONFIG(node.n)) });
     expect(up.exitCode, up.stderr).toBe(0);
     expect(lab.ownedEnis(node)).toHaveLength(1);
     watchStartedAt.set(node.n, Date.now());
@@ -88,19 +98,30 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
 
   beforeAll(async () => {
     lab = await Lab.start({
-      nodes: 5,
+      nodes: 6,
       autoScaling: (instanceIds) => ({
         groups: Object.values(GROUPS).map((g) => ({
           name: g.name,
           instanceIds: g.nodes.map((n) => instanceIds[n - 1] ?? ''),
-          hooks: [{ name: g.hook, heartbeatTimeout: g.timeout, defaultResult: 'CONTINUE' as const }],
+          hooks: [
+            { name: g.hook, heartbeatTimeout: g.timeout, defaultResult: 'CONTINUE' as const },
+            ...(g === GROUPS.shared
+              ? [
+                  {
+                    name: NTH_HOOK.name,
+                    heartbeatTimeout: NTH_HOOK.timeout,
+                    defaultResult: 'CONTINUE' as const,
+                  },
+                ]
+              : []),
+          ],
         })),
       }),
     });
     await Promise.all(
       lab.nodes.map(async (node) => {
         if (node.n !== WITHOUT_WATCH) return upAndWatch(node);
-        const up = await lab.agent(node, ['up'], { config: config(node) });
+        const up = await lab.agent(node, ['up'], { config: config(node, LIFECYCLE_HOOK_CONFIG(node.n)) });
         expect(up.exitCode, up.stderr).toBe(0);
       }),
     );
@@ -153,7 +174,7 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
       `Terminated in IMDS → CompleteLifecycleAction: ${terminatedToComplete} ms (noticed after ${noticed} ms with a 2 s poll; release and completion ${terminatedToComplete - noticed} ms; hook timeout ${GROUPS.main.timeout} s)`,
     );
     expect(terminatedToComplete).toBeLessThan(10_000);
-    // Found, not configured: the group from DescribeAutoScalingInstances, the hook from DescribeLifecycleHooks.
+    // The group found (DescribeAutoScalingInstances), the configured hook's timeout read (DescribeLifecycleHooks).
     expect(asgCalls(node).map((c) => c.action)).toEqual([
       'DescribeAutoScalingInstances',
       'DescribeLifecycleHooks',
@@ -176,7 +197,7 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
     expect(logs.map((l) => l.msg)).toContain('watch: the node is terminating; no more repairs until stopped');
   });
 
-  it('complete: false — watch still releases but leaves the hook alone: the instance terminates only at the hook timeout', async () => {
+  it("no lifecycleHook.name: watch releases but leaves the group's only terminating hook (another tool's) alone: the instance terminates only at its timeout", async () => {
     const node = lab.node(2);
     const watcher = watcherOf(node);
     const eniId = lab.ownedEnis(node)[0]?.networkInterfaceId ?? '';
@@ -193,8 +214,27 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
     expect(deleted?.startedAt ?? Number.POSITIVE_INFINITY).toBeLessThan(outcome.endedAt);
     const logs = await stop(watcher);
     expect(logs.map((l) => l.msg)).toContain(
-      'lifecycle: lifecycleHook.complete is false; leaving the lifecycle hook to its owner',
+      'lifecycle: no lifecycleHook.name configured; leaving every lifecycle hook to its owner',
     );
+  });
+
+  it("a group shared with aws-node-termination-handler: the agent completes only its own hook; NTH's waits for NTH (here: its timeout)", async () => {
+    const node = lab.node(6);
+    const watcher = watcherOf(node);
+    const scaleIn = lab.scaleIn(node);
+    expect(scaleIn.actions.map((a) => a.hook).sort()).toEqual([GROUPS.shared.hook, NTH_HOOK.name].sort());
+    const outcome = await within(scaleIn.done, NTH_HOOK.timeout * 1000 + 10_000, 'both hooks ended');
+    const ended = Object.fromEntries(scaleIn.actions.map((a) => [a.hook, a.endedBy]));
+    expect(ended).toEqual({ [GROUPS.shared.hook]: 'complete', [NTH_HOOK.name]: 'timeout' });
+    // Nothing the agent sent named the other tool's hook: no heartbeat, no completion.
+    const named = asgCalls(node)
+      .map((c) => c.params.LifecycleHookName)
+      .filter(Boolean);
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named)).toEqual(new Set([GROUPS.shared.hook]));
+    expect(scaleIn.actions.find((a) => a.hook === NTH_HOOK.name)?.heartbeats).toEqual([]);
+    expect(outcome.endedAt - scaleIn.startedAt).toBeGreaterThanOrEqual(NTH_HOOK.timeout * 1000 - 5);
+    await stop(watcher);
   });
 
   it('an EC2 fault during release (DetachNetworkInterface denied) still completes the hook; EC2 deletes the LNI with the instance', async () => {

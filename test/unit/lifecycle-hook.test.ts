@@ -4,7 +4,7 @@ import {
   heartbeatSchedule,
   isTerminating,
   type LifecycleHookFacts,
-  pickTerminatingHook,
+  pickOwnedHook,
   TERMINATING_TRANSITION,
 } from '../../agent/model/lifecycle-hook.ts';
 
@@ -28,26 +28,24 @@ describe('isTerminating', () => {
   });
 });
 
-describe('pickTerminatingHook', () => {
-  it.each([
-    ['the only terminating hook', [launching, hook('drain')], undefined, 'drain'],
-    ['the configured one among several', [hook('nth'), hook('agent')], 'agent', 'agent'],
-  ])('%s', (_, hooks, name, expected) => {
-    expect(pickTerminatingHook(hooks, name)).toEqual({ hook: expect.objectContaining({ name: expected }) });
+describe('pickOwnedHook', () => {
+  it('takes the configured hook among several (another tool owns the rest)', () => {
+    expect(pickOwnedHook([hook('nth'), hook('agent')], 'agent')).toEqual({
+      hook: expect.objectContaining({ name: 'agent' }),
+    });
   });
 
   it.each([
-    ['no terminating hook', [launching], undefined, /no autoscaling:EC2_INSTANCE_TERMINATING/],
     [
-      'several without a name (another tool may own one)',
-      [hook('nth'), hook('agent')],
-      undefined,
-      /2 terminating hooks \(nth, agent\); set lifecycleHook.name/,
+      'the only terminating hook when it is not the configured one (it belongs to another tool)',
+      [launching, hook('nth-drain')],
+      'agent',
+      /no lifecycle hook named agent \(lifecycleHook.name\); it has launch, nth-drain/,
     ],
     ['a configured name that does not exist', [hook('drain')], 'other', /no lifecycle hook named other/],
     ['a configured launching hook', [launching], 'launch', /not a terminating one/],
   ])('refuses %s', (_, hooks, name, problem) => {
-    const picked = pickTerminatingHook(hooks, name);
+    const picked = pickOwnedHook(hooks, name);
     expect('problem' in picked && picked.problem).toMatch(problem);
   });
 });
