@@ -298,6 +298,16 @@ async function converge(
       },
       kubeletExtraArgs: config.join.kubeletExtraArgs,
     };
+    if (
+      method === 'bootstrap-sh' &&
+      params.apiServerEndpoint &&
+      params.certificateAuthority &&
+      !params.serviceCidr
+    )
+      log.warn(
+        { key: 'cluster.serviceCidr' },
+        'join: cluster.serviceCidr is not set, so bootstrap.sh guesses cluster DNS (10.100.0.10, or 172.20.0.10 in a 10.x VPC); set it unless the cluster uses the default service CIDR',
+      );
     const joiner = new EksJoiner(deps.runner, deps.files, config.paths.hostRoot, state.join);
     if (!(await joiner.alreadyJoined(params))) {
       params.maxPods = await resolveMaxPods(config, ec2, inst, eni);

@@ -48,7 +48,11 @@ export const configSchema = z.strictObject({
         .describe('EKS cluster name; required unless join.mode is none'),
       apiServerEndpoint: z.url().optional().describe('EKS API server endpoint (https URL)'),
       certificateAuthority: z.base64().optional().describe('base64 cluster CA bundle'),
-      serviceCidr: cidr.optional().describe('Kubernetes service CIDR (nodeadm spec.cluster.cidr)'),
+      serviceCidr: cidr
+        .optional()
+        .describe(
+          'Kubernetes service CIDR; cluster DNS is its .10 (AL2 bootstrap.sh --service-ipv4-cidr, AL2023 NodeConfig spec.cluster.cidr)',
+        ),
     })
     .prefault({})
     .describe('the EKS cluster to join'),

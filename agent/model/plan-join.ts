@@ -41,12 +41,17 @@ function bootstrapKubeletFlags(p: JoinParams): string[] {
   return [...kubeletFlags(p), ...(p.maxPods ? [`--max-pods=${p.maxPods}`] : [])];
 }
 
-/** AL2 / RHEL: the arguments to /etc/eks/bootstrap.sh. */
+/**
+ * AL2 / RHEL: the arguments to /etc/eks/bootstrap.sh. Given endpoint and CA, bootstrap.sh skips DescribeCluster
+ * and, without --service-ipv4-cidr, guesses cluster DNS from the VPC (10.100.0.10, or 172.20.0.10 in a 10.x VPC:
+ * amazon-eks-ami 0ab8428 templates/al2/runtime/bootstrap.sh lines 455-488), so the service CIDR goes along.
+ */
 export function bootstrapArgs(p: JoinParams): string[] {
   return [
     p.clusterName,
     ...(p.apiServerEndpoint ? ['--apiserver-endpoint', p.apiServerEndpoint] : []),
     ...(p.certificateAuthority ? ['--b64-cluster-ca', p.certificateAuthority] : []),
+    ...(p.serviceCidr ? ['--service-ipv4-cidr', p.serviceCidr] : []),
     ...(p.maxPods ? ['--use-max-pods', 'false'] : []),
     '--kubelet-extra-args',
     bootstrapKubeletFlags(p).join(' '),

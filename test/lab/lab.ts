@@ -20,6 +20,17 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STAND_INS = join(ROOT, 'test/integration/stand-ins');
 /** The Auto Scaling endpoint listens beside EC2's, on the next port of the VPC router. */
 const AUTO_SCALING_PORT = LAB_ADDRS.ec2Port + 1;
+/**
+ * The EKS cluster the lab's nodes join, as DescribeCluster would answer for it (there is no EKS endpoint in the
+ * lab: the bootstrap.sh stand-in reads this where the real script would call DescribeCluster). Its service CIDR is
+ * a custom one, so cluster DNS is 10.123.0.10 and any guess from the VPC is wrong.
+ */
+export const LAB_EKS_CLUSTER = {
+  endpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com',
+  certificateAuthority: 'Y2E=',
+  serviceIpv4Cidr: '10.123.0.0/16',
+  dnsIp: '10.123.0.10',
+};
 export const LAB_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'lab-secret-not-real',
@@ -198,6 +209,7 @@ export class Lab {
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
       STAND_IN_RECORD: join(dir, 'join.args'),
+      LAB_EKS_CLUSTER: `${LAB_EKS_CLUSTER.endpoint} ${LAB_EKS_CLUSTER.certificateAuthority} ${LAB_EKS_CLUSTER.serviceIpv4Cidr}`,
       OUTPOSTS_NODE_AGENT__PATHS__STATE_FILE: node.statePath,
       OUTPOSTS_NODE_AGENT__PATHS__LOCK_FILE: join(dir, 'agent.lock'),
       OUTPOSTS_NODE_AGENT__PATHS__RUN_DIR: node.runDir,
@@ -206,6 +218,10 @@ export class Lab {
     await mkdir(join(hostRoot, 'etc/eks'), { recursive: true });
     await writeFile(join(hostRoot, 'etc/os-release'), OS_RELEASE[distro]);
     await copyFile(join(STAND_INS, 'bootstrap.sh'), join(hostRoot, 'etc/eks/bootstrap.sh'));
+    await copyFile(
+      join(ROOT, 'test/lab/fixtures/eni-max-pods.txt'),
+      join(hostRoot, 'etc/eks/eni-max-pods.txt'),
+    );
     return node;
   }
 
