@@ -1,6 +1,6 @@
 // `up`: discover → plan → apply EC2 → configure the host → join → save state. Idempotent and crash-safe.
 
-import { EksJoiner } from '../adapters/joiner-eks.ts';
+import { EksJoiner, NODECONFIG_PATH } from '../adapters/joiner-eks.ts';
 import { detectDistro } from '../adapters/os-release.ts';
 import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -311,7 +311,19 @@ async function converge(
     const joiner = new EksJoiner(deps.runner, deps.files, config.paths.hostRoot, state.join);
     if (!(await joiner.alreadyJoined(params))) {
       params.maxPods = await resolveMaxPods(config, ec2, inst, eni);
-      await timed(deps, 'join', { method, maxPods: params.maxPods }, () => joiner.join(params));
+      const outcome = await timed(deps, 'join', { method, maxPods: params.maxPods }, () =>
+        joiner.join(params),
+      );
+      if (outcome.pendingUntil === 'nodeadm-run')
+        log.info(
+          { path: NODECONFIG_PATH },
+          'join: wrote the nodeadm drop-in; the AMI’s nodeadm-run.service merges it with the user data NodeConfig after cloud-final and starts kubelet',
+        );
+      if (outcome.pendingUntil === 'next-boot')
+        log.warn(
+          { path: NODECONFIG_PATH },
+          'join: nodeadm-run.service already ran this boot; the changed drop-in (node IP, LNI labels, max-pods) applies at the next boot',
+        );
       state.join = {
         method,
         nodeIp: params.nodeIp,

@@ -156,7 +156,9 @@ export const configSchema = z.strictObject({
       mode: z
         .enum(['auto', 'bootstrap-sh', 'nodeadm', 'none'])
         .default('auto')
-        .describe('how to join EKS: auto picks by distro (AL2/RHEL bootstrap.sh, AL2023 nodeadm)'),
+        .describe(
+          "how to join EKS: auto picks by distro (AL2/RHEL: run bootstrap.sh; AL2023 nodeadm: write the /etc/eks/nodeadm.d drop-in the AMI's nodeadm-run.service merges with the user data NodeConfig)",
+        ),
       kubeletExtraArgs: z.array(z.string()).default([]).describe('extra kubelet flags'),
       nodeLabels: z.record(label, labelValue).default({}).describe('extra node labels'),
       maxPods: z

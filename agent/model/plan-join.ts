@@ -58,7 +58,12 @@ export function bootstrapArgs(p: JoinParams): string[] {
   ];
 }
 
-/** AL2023: the NodeConfig (node.eks.aws/v1alpha1) the agent hands to nodeadm. */
+/**
+ * AL2023: the agent's NodeConfig drop-in (node.eks.aws/v1alpha1), merged by nodeadm after the user data's: only
+ * what the agent owns (kubelet flags and max-pods) and the cluster fields its config sets; the rest (taints,
+ * labels, kubelet config, the service CIDR) comes from the user's NodeConfig. nodeadm appends kubelet.flags and
+ * deep-merges kubelet.config, and an empty field never clears the user's (nodeadm/internal/api/merge.go).
+ */
 export function nodeConfig(p: JoinParams): string {
   const cluster: Record<string, string> = { name: p.clusterName };
   if (p.apiServerEndpoint) cluster.apiServerEndpoint = p.apiServerEndpoint;

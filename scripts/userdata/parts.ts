@@ -45,10 +45,11 @@ function installLines(source: AgentSource | undefined): string[] {
 
 /**
  * Installs the agent (or checks the AMI has it), writes its config and runs `up` directly: the LNI is attached and
- * configured, and the node joined with kubelet on the VPC address, before kubelet first starts. `up` is not run
- * through `systemctl start` the first time because its join starts kubelet, which the unit is ordered before:
- * that start would wait for the unit, and the unit for it. Once joined, starting the unit runs a converged `up`
- * (no EC2 change, no second join) and makes systemd run `release` at shutdown and `up` first thing at every boot.
+ * configured, and the join prepared with kubelet on the VPC address (AL2: bootstrap.sh runs now; AL2023: the drop-in
+ * nodeadm-run.service reads after cloud-final), before kubelet first starts. `up` is not run through
+ * `systemctl start` the first time because on AL2 its join starts kubelet, which the unit is ordered before: that
+ * start would wait for the unit, and the unit for it. Once joined, starting the unit runs a converged `up` (no EC2
+ * change, no second join) and makes systemd run `release` at shutdown and `up` first thing at every boot.
  */
 export function agentScript(o: { source?: AgentSource; configYaml: string; version: string }): string {
   if (o.configYaml.split('\n').includes(CONFIG_EOF))

@@ -50,10 +50,12 @@ function check(o: UserdataOptions): void {
 /**
  * Part order is boot order. On AL2023, nodeadm-config.service (Before=cloud-init.service) reads the NodeConfig part
  * from IMDS and writes the containerd/kubelet config without starting either; cloud-final's scripts-user then runs
- * the shell parts in filename order: instance storage, the agent (attach + configure the LNI, then the agent's own
- * `nodeadm init` with its drop-in in /etc/eks/nodeadm.d starts kubelet with --node-ip), your scripts; only then
- * nodeadm-run.service (After=cloud-final.service) runs, re-reading userdata and /etc/eks/nodeadm.d, so kubelet never
- * starts before the LNI is configured. On AL2 nothing starts kubelet until the agent runs /etc/eks/bootstrap.sh.
+ * the shell parts in filename order: instance storage, the agent (attach + configure the LNI, then write its drop-in
+ * /etc/eks/nodeadm.d/20-outposts-node-agent.yaml: kubelet --node-ip, the LNI labels, max-pods), your scripts; only
+ * then nodeadm-run.service (After=cloud-final.service) runs `nodeadm init` over the user data and /etc/eks/nodeadm.d
+ * (the drop-in wins where both set a field; kubelet flags add up) and starts kubelet, so kubelet never starts before
+ * the LNI is configured and the user's NodeConfig (taints, labels, kubelet config) is kept. Nothing calls nodeadm
+ * from userdata. On AL2 nothing starts kubelet until the agent runs /etc/eks/bootstrap.sh.
  */
 export function renderUserdata(o: UserdataOptions): string {
   check(o);

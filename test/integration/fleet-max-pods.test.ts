@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { NODECONFIG_PATH } from '../../agent/adapters/joiner-eks.ts';
 import { DEFAULT_FIXTURE_PATH, loadFixture } from '../lab/ec2/fixture.ts';
 import { Lab } from '../lab/lab.ts';
 import { staticConfig } from './helpers.ts';
@@ -43,7 +44,7 @@ describe('max-pods', () => {
     const node = lab.node(n);
     const r = await lab.agent(node, ['up'], { config: staticConfig(`192.0.2.9${n}`) });
     expect(r.exitCode, r.stderr).toBe(0);
-    const config = YAML.parse(await readFile(join(node.dir, 'join.args.config'), 'utf8'));
+    const config = YAML.parse(await readFile(join(node.hostRoot, NODECONFIG_PATH), 'utf8'));
     expect(config.spec.kubelet.config.maxPods).toBe(expected);
   });
 
@@ -54,7 +55,7 @@ describe('max-pods', () => {
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(
-      YAML.parse(await readFile(join(node.dir, 'join.args.config'), 'utf8')).spec.kubelet.config.maxPods,
+      YAML.parse(await readFile(join(node.hostRoot, NODECONFIG_PATH), 'utf8')).spec.kubelet.config.maxPods,
     ).toBe(17);
     await lab.agent(node, ['release']);
     const off = await lab.agent(node, ['up'], {
@@ -62,7 +63,7 @@ describe('max-pods', () => {
     });
     expect(off.exitCode, off.stderr).toBe(0);
     expect(
-      YAML.parse(await readFile(join(node.dir, 'join.args.config'), 'utf8')).spec.kubelet.config,
+      YAML.parse(await readFile(join(node.hostRoot, NODECONFIG_PATH), 'utf8')).spec.kubelet.config,
     ).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODECONFIG_PATH } from '../../agent/adapters/joiner-eks.ts';
 import { Lab } from '../lab/lab.ts';
 import { callsFrom, lastSeq, mutating, staticConfig } from './helpers.ts';
 
@@ -25,7 +26,7 @@ describe('stable LNI name', () => {
     expect(plugged?.ifname).toBe('ens6');
     expect((await lab.net.linkByMac(node.ns, eni?.macAddress ?? ''))?.ifname).toBe('lni0');
     expect(r.stdout).toContain('is lni0 with 192.0.2.81/24');
-    const nodeConfig = await readFile(join(node.dir, 'join.args.config'), 'utf8');
+    const nodeConfig = await readFile(join(node.hostRoot, NODECONFIG_PATH), 'utf8');
     expect(nodeConfig).toContain('outposts-node-agent/lni-interface=lni0');
     const link = await readFile(
       join(node.hostRoot, 'etc/systemd/network/10-outposts-node-agent-lni.link'),

@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { NODECONFIG_PATH } from '../../agent/adapters/joiner-eks.ts';
+import { renderUserdata } from '../../scripts/userdata/render.ts';
 import { LAB_EKS_CLUSTER, Lab, type LabDistro, type LabNode } from '../lab/lab.ts';
+import { effectiveKubeletFlags } from '../lab/os/nodeadm.ts';
 import { CLUSTER, staticConfig } from './helpers.ts';
 
 const read = (path: string) => readFile(path, 'utf8');
@@ -91,32 +94,74 @@ describe('join', () => {
     expect(described.logs.some((l) => l.key === 'cluster.serviceCidr')).toBe(false);
   });
 
-  it('al2023: runs nodeadm init with a NodeConfig that pins the node IP and carries the labels; skips it when already joined', async () => {
+  it("al2023: writes only its nodeadm.d drop-in; the AMI's nodeadm-run then keeps the user data NodeConfig's taints, labels, kubelet config and service CIDR, with the agent's node IP, LNI labels and max-pods", async () => {
     const node = lab.node(3);
     await lab.setDistro(node, 'al2023');
-    const r = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.43') });
-    expect(r.exitCode, r.stderr).toBe(0);
-    const args = (await read(join(node.dir, 'join.args'))).trim().split('\n');
-    expect(args).toEqual([
-      'init',
-      '--config-source',
-      'imds://user-data',
-      '--config-source',
-      `file://${join(node.hostRoot, '/etc/eks/nodeadm.d/20-outposts-node-agent.yaml')}`,
-    ]);
-    const config = YAML.parse(await read(join(node.dir, 'join.args.config')));
-    expect(config).toMatchObject({
-      apiVersion: 'node.eks.aws/v1alpha1',
-      kind: 'NodeConfig',
-      spec: { cluster: { name: CLUSTER } },
-    });
-    expect(config.spec.kubelet.flags).toContain(`--node-ip=${node.primaryIp}`);
-    expect(config.spec.kubelet.flags.join(' ')).toContain('outposts-node-agent/lni-address=192.0.2.43');
-    const networkd = await read(
-      join(node.hostRoot, 'etc/systemd/network/09-outposts-node-agent-lni.network'),
+    // The user's NodeConfig, in the user data as the renderer makes it; the agent config has endpoint and CA but
+    // no serviceCidr.
+    const cluster = {
+      name: CLUSTER,
+      apiServerEndpoint: LAB_EKS_CLUSTER.endpoint,
+      certificateAuthority: LAB_EKS_CLUSTER.certificateAuthority,
+    };
+    lab.setUserData(
+      node,
+      renderUserdata({
+        os: 'al2023',
+        configYaml: YAML.stringify({ cluster: { name: CLUSTER } }),
+        nodeConfigYaml: YAML.stringify({
+          apiVersion: 'node.eks.aws/v1alpha1',
+          kind: 'NodeConfig',
+          spec: {
+            cluster: {
+              name: CLUSTER,
+              apiServerEndpoint: LAB_EKS_CLUSTER.endpoint,
+              certificateAuthority: LAB_EKS_CLUSTER.certificateAuthority,
+              cidr: LAB_EKS_CLUSTER.serviceIpv4Cidr,
+            },
+            kubelet: {
+              config: { shutdownGracePeriod: '30s', evictionHard: { 'memory.available': '200Mi' } },
+              flags: [
+                '--register-with-taints=site.example.com/edge=true:NoSchedule',
+                '--node-labels=team=ran',
+              ],
+            },
+          },
+        }),
+        version: '0.0.0-test',
+      }),
     );
-    expect(networkd).toContain(`PermanentMACAddress=${lab.ownedEnis(node)[0]?.macAddress}`);
-    expect(networkd).toContain('Unmanaged=yes');
+    const r = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.43', { cluster }) });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const dropIn = YAML.parse(await read(join(node.hostRoot, NODECONFIG_PATH)));
+    expect(dropIn.spec.cluster).toEqual(cluster);
+    expect(r.logs.find((l) => l.path === NODECONFIG_PATH)?.msg).toMatch(/nodeadm-run\.service merges it/);
+
+    // Then, after cloud-final, the AMI's nodeadm-run.service.
+    const run = await lab.nodeadmRun(node);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const kubelet = effectiveKubeletFlags(run.result?.kubeletFlags ?? []);
+    expect(kubelet.scalars['node-ip']).toBe(node.primaryIp);
+    expect(kubelet.taints).toEqual(['site.example.com/edge=true:NoSchedule']);
+    expect(kubelet.labels).toMatchObject({
+      team: 'ran',
+      'outposts-node-agent/lni-address': '192.0.2.43',
+      'outposts-node-agent/outpost-id': 'op-0123456789abcdef0',
+    });
+    expect(run.result?.kubeletConfig.clusterDNS).toEqual([LAB_EKS_CLUSTER.dnsIp]);
+    expect(run.result?.userKubeletConfig).toMatchObject({
+      shutdownGracePeriod: '30s',
+      evictionHard: { 'memory.available': '200Mi' },
+      maxPods: 44, // c6id.2xlarge: 4 ENIs × 14 + 2 = 58 by the AMI, 44 without the LNI's
+    });
+
+    // Negative control: what the agent did before with endpoint and CA configured — its own `nodeadm init` over its
+    // drop-in alone — stops for want of the CIDR, and would have lost every user setting.
+    const alone = await lab.nodeadmRun(node, [`file://${NODECONFIG_PATH}`]);
+    expect(alone.exitCode).toBe(1);
+    expect(alone.logs.find((l) => l.msg === 'Command failed')?.error).toBe(
+      'CIDR is missing in cluster configuration',
+    );
 
     const again = await lab.agent(node, ['up']);
     expect(again.exitCode, again.stderr).toBe(0);

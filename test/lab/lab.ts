@@ -14,10 +14,12 @@ import { createEc2Handler, type Ec2Handler } from './ec2/server.ts';
 import { Ec2State } from './ec2/state.ts';
 import { createImdsHandler, type ImdsHandler } from './imds/server.ts';
 import { type IfaceNaming, LAB_ADDRS, LabNetwork, nodePrimaryIp } from './net/index.ts';
+import type { NodeadmResult } from './os/nodeadm.ts';
 import type { LabFixture, LabInstance, LabTimings } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STAND_INS = join(ROOT, 'test/integration/stand-ins');
+const NODEADM_CLI = join(ROOT, 'test/lab/os/nodeadm-cli.ts');
 /** The Auto Scaling endpoint listens beside EC2's, on the next port of the VPC router. */
 const AUTO_SCALING_PORT = LAB_ADDRS.ec2Port + 1;
 /**
@@ -207,7 +209,7 @@ export class Lab {
       AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${LAB_ADDRS.imds}/`,
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       STAND_IN_RECORD: join(dir, 'join.args'),
       LAB_EKS_CLUSTER: `${LAB_EKS_CLUSTER.endpoint} ${LAB_EKS_CLUSTER.certificateAuthority} ${LAB_EKS_CLUSTER.serviceIpv4Cidr}`,
       OUTPOSTS_NODE_AGENT__PATHS__STATE_FILE: node.statePath,
@@ -247,6 +249,46 @@ export class Lab {
   /** Scales the node's instance in: Terminating:Wait, IMDS `Terminated`, EC2 termination when its hooks end. */
   scaleIn(node: LabNode): ScaleIn {
     return this.autoScalingState.scaleIn(node.instanceId);
+  }
+
+  /** The instance's user data (what RunInstances was given; IMDS `latest/user-data` serves it). */
+  setUserData(node: LabNode, userData: string | undefined): void {
+    const instance = this.state.getInstance(node.instanceId);
+    if (!instance) throw new Error(`lab has no instance ${node.instanceId}`);
+    instance.userData = userData;
+  }
+
+  /**
+   * What the AL2023 AMI's nodeadm-run.service does after cloud-final (the nodeadm stand-in, test/lab/os/nodeadm.ts):
+   * user data and /etc/eks/nodeadm.d merged, validated, kubelet's config and flags written under the host root.
+   */
+  async nodeadmRun(node: LabNode, sources: string[] = []): Promise<AgentRun & { result?: NodeadmResult }> {
+    const r = await execa(
+      'ip',
+      [
+        ...[
+          'netns',
+          'exec',
+          node.ns,
+          process.execPath,
+          '--import',
+          'tsx',
+          NODEADM_CLI,
+          '--root',
+          node.hostRoot,
+        ],
+        ...sources.flatMap((s) => ['--config-source', s]),
+      ],
+      { reject: false, env: node.env, extendEnv: false, timeout: 60_000 },
+    );
+    const stdout = String(r.stdout);
+    return {
+      exitCode: r.exitCode,
+      stdout,
+      stderr: String(r.stderr),
+      logs: parseLogs(String(r.stderr)),
+      result: r.exitCode === 0 ? (JSON.parse(stdout) as NodeadmResult) : undefined,
+    };
   }
 
   async setDistro(node: LabNode, distro: LabDistro): Promise<void> {

@@ -48,6 +48,8 @@ export interface LabInstance {
   tags: LabTag[];
   /** ASG lifecycle state IMDS reports at autoscaling/target-lifecycle-state (undefined: path 404s). */
   targetLifecycleState?: string;
+  /** The instance's user data as IMDS `latest/user-data` returns it (undefined: the path 404s). */
+  userData?: string;
 }
 
 export type LabAttachmentStatus = 'attaching' | 'attached' | 'detaching' | 'detached';

@@ -84,6 +84,7 @@ export function metadataTree(state: Ec2State, instance: LabInstance): MetadataDi
         services: { domain: 'amazonaws.com', partition: 'aws' },
       },
       dynamic: { 'instance-identity': { document: identityDocument(state, instance) } },
+      'user-data': instance.userData,
     },
   };
 }
