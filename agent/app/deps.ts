@@ -7,6 +7,7 @@ import { IpHostNet } from '../adapters/host-net-ip.ts';
 import { SdkImds } from '../adapters/imds-sdk.ts';
 import { IptablesSnat } from '../adapters/iptables.ts';
 import { IpMonitor } from '../adapters/netlink-monitor-ip.ts';
+import { ProcProcesses } from '../adapters/processes-proc.ts';
 import { ExecaRunner } from '../adapters/runner-execa.ts';
 import { StateFile } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -19,6 +20,7 @@ import type { HostFiles } from '../ports/host-files.ts';
 import type { HostNet } from '../ports/host-net.ts';
 import type { Imds } from '../ports/imds.ts';
 import type { NetlinkMonitor } from '../ports/monitor.ts';
+import type { Processes } from '../ports/processes.ts';
 import type { Runner } from '../ports/runner.ts';
 import type { SnatHost } from '../ports/snat.ts';
 
@@ -41,6 +43,8 @@ export interface Deps {
   files: HostFiles;
   state: StateFile;
   monitor: NetlinkMonitor;
+  /** The processes in this network namespace (which network managers run; diagnose: kubelet). */
+  processes: Processes;
 }
 
 export const systemClock: Clock = {
@@ -64,5 +68,6 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     files: new RootedHostFiles(config.paths.hostRoot),
     state: new StateFile(config.paths.stateFile),
     monitor: new IpMonitor(),
+    processes: new ProcProcesses(),
   };
 }

@@ -1,6 +1,5 @@
-// diagnose's effects: the agent's Deps with tighter IMDS/EC2 timeouts (no retries to wait out) and /proc.
+// diagnose's effects: the agent's Deps with tighter IMDS/EC2 timeouts (no retries to wait out).
 import { SdkImds } from '../adapters/imds-sdk.ts';
-import { ProcProcesses } from '../adapters/processes-proc.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Log } from '../log.ts';
 import type { DiagnoseDeps } from './checks/context.ts';
@@ -12,6 +11,5 @@ export function buildDiagnoseDeps(config: AgentConfig, log: Log): DiagnoseDeps {
     ...base,
     imds: new SdkImds({ timeoutMs: 1500, retries: 0 }),
     ec2: (region) => base.ec2(region, 'checks'),
-    processes: new ProcProcesses(),
   };
 }

@@ -7,6 +7,7 @@ import type { AgentState } from '../model/state.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { discoverInstance } from './discover.ts';
+import { fenceFilesOf } from './fence.ts';
 import { recordedHost } from './host-plan.ts';
 import { releaseSnat } from './snat.ts';
 
@@ -104,24 +105,28 @@ async function releaseHost(
   result: ReleaseResult,
 ) {
   const host = state.host;
-  if (!host) return;
-  if (state.dhcp && !dryRun) await deps.dhcp.stop({ ifname: state.dhcp.ifname });
-  const d = recordedHost(config, host);
-  const observed = await deps.hostNet.observe({
-    ifnames: [d.lniName, d.ifname],
-    table: d.table,
-    sysctlKeys: Object.keys(host.sysctlsBefore),
-  });
-  result.hostSteps = undoHost(observed, d, host.sysctlsBefore);
-  if (host.vlan && observed.links.some((l) => l.name === host.vlan?.name))
-    result.hostSteps.push({ kind: 'link-del', ifname: host.vlan.name });
-  for (const s of result.hostSteps) deps.log.info({ step: s }, dryRun ? `would ${s.kind}` : s.kind);
-  if (!dryRun && result.hostSteps.length) await deps.hostNet.apply(result.hostSteps);
-  for (const path of host.files) {
+  if (host) {
+    if (state.dhcp && !dryRun) await deps.dhcp.stop({ ifname: state.dhcp.ifname });
+    const d = recordedHost(config, host);
+    const observed = await deps.hostNet.observe({
+      ifnames: [d.lniName, d.ifname],
+      table: d.table,
+      sysctlKeys: Object.keys(host.sysctlsBefore),
+    });
+    result.hostSteps = undoHost(observed, d, host.sysctlsBefore);
+    if (host.vlan && observed.links.some((l) => l.name === host.vlan?.name))
+      result.hostSteps.push({ kind: 'link-del', ifname: host.vlan.name });
+    for (const s of result.hostSteps) deps.log.info({ step: s }, dryRun ? `would ${s.kind}` : s.kind);
+    if (!dryRun && result.hostSteps.length) await deps.hostNet.apply(result.hostSteps);
+  }
+  // The fence goes too (also when up stopped between the fence and the host step): the files are only removed,
+  // no manager is reloaded, so none reaches for the LNI before it is detached.
+  for (const path of fenceFilesOf(state)) {
     if (dryRun) result.filesRemoved.push(path);
     else if (await deps.files.remove(path)) result.filesRemoved.push(path);
   }
   if (!dryRun) {
+    state.fences = undefined;
     state.host = undefined;
     state.dhcp = undefined;
     state.join = undefined;

@@ -5,7 +5,7 @@ import { detectDistro } from '../adapters/os-release.ts';
 import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { ConfigError, Ec2Error, HostNetworkError, InterruptedError, PreflightError } from '../errors.ts';
-import { fenceFiles } from '../model/fences.ts';
+import { predictKernelName } from '../model/fences.ts';
 import { parseCidr, rangeOf } from '../model/ipv4.ts';
 import { maxPods } from '../model/max-pods.ts';
 import { desiredHost, diffHost } from '../model/plan-host.ts';
@@ -34,6 +34,7 @@ import {
   discoverVpcCidrs,
   ownedEnis,
 } from './discover.ts';
+import { applyFences, type LniIdentity } from './fence.ts';
 import { hostPlanInput } from './host-plan.ts';
 import { preflightPlan } from './preflight-plan.ts';
 import { ensureSnat } from './snat.ts';
@@ -195,33 +196,42 @@ async function converge(
     );
   }
 
-  const eni = await applyEc2(
+  // The fence: by MAC as soon as the ENI exists, before it is attached, so no network manager ever sees it bare.
+  const lniName = config.lni.name === 'kernel' ? undefined : config.lni.name;
+  const identity = (mac: string, kernelName?: string): LniIdentity => ({
+    mac,
+    instanceId: inst.instanceId,
+    name: lniName,
+    kernelName,
+    vlanName:
+      config.lni.vlan && (lniName ?? kernelName) ? `${lniName ?? kernelName}.${config.lni.vlan}` : undefined,
+  });
+  const eni = await applyEc2({
     deps,
     ec2,
     inst,
-    placement.deviceIndex,
+    deviceIndex: placement.deviceIndex,
     decision,
     state,
     save,
-    opts.signal,
-    config,
-  );
+    signal: opts.signal,
+    attachTimeoutSeconds: config.lni.attachTimeoutSeconds,
+    beforeAttach: async (mac) => {
+      // AL2's hot-plug handler reads ifcfg-<kernel name>: fence the name the kernel will give it.
+      const kernelName =
+        distro === 'al2' ? predictKernelName((await deps.hostNet.links()).map((l) => l.name)) : undefined;
+      await timed(deps, 'fence', { mac, kernelName }, () =>
+        applyFences(deps, distro, identity(mac, kernelName), state, save),
+      );
+    },
+  });
   checkpoint(opts.signal, 'host configuration');
 
-  // Host: find the LNI by MAC, fence the network managers, then sysctls/link, address, routes and rule.
-  const link = await ensureLniName(
-    deps,
-    config,
-    ...(await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds)),
-  );
-  const fences = fenceFiles(distro, {
-    name: link.name,
-    persistName: config.lni.name !== 'kernel',
-    mac: eni.macAddress,
-    vlanName: config.lni.vlan ? `${link.name}.${config.lni.vlan}` : undefined,
-  });
-  for (const f of fences)
-    if (await deps.files.write(f.path, f.content)) log.info({ path: f.path }, 'wrote network-manager fence');
+  // Host: find the LNI by MAC, complete the fence with its kernel name (and undo any claim made on it), name it,
+  // then sysctls/link, address, routes and rule.
+  const [found, links] = await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds);
+  await applyFences(deps, distro, identity(eni.macAddress, found.name), state, save);
+  const link = await ensureLniName(deps, config, found, links);
 
   const base = (address: LanAddress) => desiredHost(hostPlanInput(config, link.name, address));
   const observe = (d: DesiredHost) =>
@@ -266,7 +276,6 @@ async function converge(
     rulePriority: desired.rulePriority,
     onPrem: desired.onPrem,
     sysctlsBefore,
-    files: fences.map((f) => f.path),
   };
   await save();
   const snat = await ensureSnat(config, deps, {
@@ -356,17 +365,32 @@ async function converge(
   };
 }
 
-async function applyEc2(
-  deps: Deps,
-  ec2: Ec2,
-  inst: InstanceFacts,
-  deviceIndex: number,
-  decision: ReturnType<typeof planLni>,
-  state: AgentState,
-  save: () => Promise<void>,
-  signal: AbortSignal | undefined,
-  config: AgentConfig,
-): Promise<EniFacts> {
+interface ApplyEc2 {
+  deps: Deps;
+  ec2: Ec2;
+  inst: InstanceFacts;
+  deviceIndex: number;
+  decision: ReturnType<typeof planLni>;
+  state: AgentState;
+  save: () => Promise<void>;
+  signal: AbortSignal | undefined;
+  attachTimeoutSeconds: number;
+  /** Runs once the ENI exists, before it is attached (the fence by MAC). */
+  beforeAttach: (mac: string) => Promise<void>;
+}
+
+async function applyEc2({
+  deps,
+  ec2,
+  inst,
+  deviceIndex,
+  decision,
+  state,
+  save,
+  signal,
+  attachTimeoutSeconds,
+  beforeAttach,
+}: ApplyEc2): Promise<EniFacts> {
   let eni = decision.eni;
   let attachmentId = eni?.attachment?.attachmentId;
   const record = () => {
@@ -383,10 +407,11 @@ async function applyEc2(
   record();
   for (const step of decision.steps) {
     checkpoint(signal, step.kind);
-    const id = () => {
+    const known = () => {
       if (!eni) throw new Ec2Error(`internal: ${step.kind} before the ENI exists`);
-      return eni.networkInterfaceId;
+      return eni;
     };
+    const id = () => known().networkInterfaceId;
     await timed(deps, step.kind, { eni: eni?.networkInterfaceId }, async () => {
       switch (step.kind) {
         case 'create-eni':
@@ -404,6 +429,7 @@ async function applyEc2(
           state.pendingCreate = undefined;
           break;
         case 'attach-eni':
+          await beforeAttach(known().macAddress);
           attachmentId = await ec2.attachNetworkInterface({
             eniId: id(),
             instanceId: inst.instanceId,
@@ -411,7 +437,7 @@ async function applyEc2(
           });
           break;
         case 'wait-attached':
-          eni = await ec2.waitForAttached({ eniId: id(), timeoutSeconds: config.lni.attachTimeoutSeconds });
+          eni = await ec2.waitForAttached({ eniId: id(), timeoutSeconds: attachTimeoutSeconds });
           attachmentId = eni.attachment?.attachmentId ?? attachmentId;
           break;
         case 'set-delete-on-termination': {

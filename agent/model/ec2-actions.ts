@@ -1,6 +1,13 @@
 // Every EC2 action the agent calls, with the commands that call it: the IAM policy and the permission checks follow it.
 import type { DryRunProbe } from '../ports/ec2.ts';
 import type { Ec2Step } from './plan-lni.ts';
+import { TAG_OWNER } from './tags.ts';
+
+const STEP_ACTION = {
+  'attach-eni': 'AttachNetworkInterface',
+  'set-delete-on-termination': 'ModifyNetworkInterfaceAttribute',
+  'delete-eni': 'DeleteNetworkInterface',
+} as const satisfies Partial<Record<Ec2Step['kind'], DryRunProbe['action']>>;
 
 export type Ec2Action = DryRunProbe['action'];
 
@@ -48,7 +55,21 @@ export interface PlannedProbes {
 export function probesForSteps(steps: readonly Ec2Step[], instanceId: string): PlannedProbes {
   const probes: DryRunProbe[] = [];
   const unprobed: Ec2Action[] = [];
+  // ENIs the plan tags first (adopting a launch template's LNI): the node policy allows changing an ENI only once it
+  // carries the agent's owner tag, so a probe of a later call on it now would be denied for a reason the run
+  // removes. Those calls are made after the tags and are not probed.
+  const taggedFirst = new Set(
+    steps.flatMap((s) => (s.kind === 'create-tags' && TAG_OWNER in s.tags ? [s.eniId] : [])),
+  );
   for (const s of steps) {
+    if (
+      (s.kind === 'attach-eni' || s.kind === 'set-delete-on-termination' || s.kind === 'delete-eni') &&
+      s.eniId &&
+      taggedFirst.has(s.eniId)
+    ) {
+      unprobed.push(STEP_ACTION[s.kind]);
+      continue;
+    }
     switch (s.kind) {
       case 'create-eni':
         probes.push({

@@ -32,9 +32,11 @@ export interface AgentState {
     onPrem: string[];
     /** sysctl path → value before the agent changed it. */
     sysctlsBefore: Record<string, string>;
-    /** Files written under the host root (network-manager fences). */
-    files: string[];
+    /** Files written under the host root by agents before `fences` (release still removes them). */
+    files?: string[];
   };
+  /** What keeps the network managers off the LNI: files written under the host root, before the attach. */
+  fences?: { files: string[] };
   /** The SNAT chain (by iptables flavour) and destination rules for pod traffic to the LAN. */
   snat?: SnatRecord;
   dhcp?: { ifname: string; pidFile: string };

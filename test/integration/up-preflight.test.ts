@@ -1,6 +1,7 @@
 // up's preflight: every planned EC2 call is first sent with DryRun=true; a denied one refuses the run (exit 11)
 // before anything changes, where without preflight the run fails half-way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNodePolicy } from '../lab/iam/node-role.ts';
 import { Lab, type LabNode } from '../lab/lab.ts';
 import { callsFrom, hostSnapshot, lastSeq, mutating, staticConfig } from './helpers.ts';
 
@@ -114,5 +115,31 @@ describe('up preflight: DryRun of the planned EC2 calls', () => {
     expect(lab.ownedEnis(node).map((e) => [e.networkInterfaceId, e.attachment?.status])).toEqual([
       [leftId, 'attached'],
     ]);
+  });
+
+  it('a node policy that lost its TagOnCreate statement: the lab evaluates the policy itself, so up refuses with exit 11 naming ec2:CreateTags and the resource, before any change', async () => {
+    const node = lab.node(2);
+    await lab.agent(node, ['release']);
+    const shipped = lab.state.iam.policy;
+    const broken = loadNodePolicy();
+    broken.Statement = broken.Statement.filter(
+      (s) => s.Sid !== 'TagOnCreate' && s.Sid !== 'TagOnlyAgentKeys',
+    );
+    lab.state.iam.setPolicy(broken);
+    try {
+      const since = lastSeq(lab);
+      const r = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.63') });
+      expect(r.exitCode, r.stderr).toBe(11);
+      expect(r.stderr).toMatch(
+        /ec2:CreateNetworkInterface: .*not authorized to perform: ec2:CreateTags on resource: arn:aws:ec2:[^ ]+:network-interface\/\*/,
+      );
+      expect(r.stderr).toContain(`assumed-role/outposts-node-role/${node.instanceId}`);
+      expect(mutating(callsFrom(lab, node, since))).toEqual([]);
+      expect(lab.ownedEnis(node)).toEqual([]);
+    } finally {
+      lab.state.iam.setPolicy(shipped);
+    }
+    const ok = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.63') });
+    expect(ok.exitCode, ok.stderr).toBe(0);
   });
 });

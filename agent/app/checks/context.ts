@@ -23,7 +23,6 @@ import type {
 } from '../../model/types.ts';
 import type { Ec2 } from '../../ports/ec2.ts';
 import type { ImdsProbe } from '../../ports/imds.ts';
-import type { Processes } from '../../ports/processes.ts';
 import type { Deps } from '../deps.ts';
 import { discoverEnis, discoverInstance, discoverPlacement, type Placement } from '../discover.ts';
 import { hostPlanInput } from '../host-plan.ts';
@@ -74,8 +73,8 @@ export interface CheckDef {
   run(ctx: DiagnoseContext): Promise<CheckOutcome>;
 }
 
-/** diagnose's effects: the agent's Deps plus a view of the host's processes (kubelet). */
-export type DiagnoseDeps = Deps & { processes?: Processes };
+/** diagnose's effects: the agent's Deps (its checks client, a view of the host's processes for kubelet). */
+export type DiagnoseDeps = Deps;
 
 export interface KubeletView {
   pid?: number;
@@ -271,7 +270,7 @@ export class DiagnoseContext {
   }
 
   private async readKubelet(): Promise<KubeletView> {
-    const [proc] = this.deps.processes ? await this.deps.processes.byName('kubelet') : [];
+    const [proc] = await this.deps.processes.byName('kubelet');
     if (proc)
       return {
         pid: proc.pid,

@@ -94,11 +94,17 @@ const ACTIONS: Readonly<Record<string, ActionDef>> = {
   },
 };
 
-/** Parses and runs one action; throws AutoScalingApiError for anything Auto Scaling would refuse. */
-export function runAction(state: AutoScalingState, action: string, params: QueryParams): XmlObject {
+/** Parses and runs one action for the caller at `callerIp`; throws AutoScalingApiError for anything refused. */
+export function runAction(
+  state: AutoScalingState,
+  action: string,
+  params: QueryParams,
+  callerIp?: string,
+): XmlObject {
   const def = ACTIONS[action];
   if (!def) throw autoScalingErrors.invalidAction(action);
   assertKnownParams(params, def.params, autoScalingErrors.unknownParameter);
+  state.authorize(action, params, callerIp);
   return def.run(state, params);
 }
 

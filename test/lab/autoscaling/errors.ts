@@ -20,6 +20,13 @@ const validation = (message: string) => new AutoScalingApiError('ValidationError
 /** Constructors for the errors the lab answers with; codes and (where seen in the wild) wording follow AWS. */
 export const autoScalingErrors = {
   validation,
+  /** IAM's denial as Auto Scaling words it (403 AccessDenied, "User: … is not authorized to perform: …"). */
+  accessDenied: (action: string, principal: string | undefined, resource: string, explicitDeny: boolean) =>
+    new AutoScalingApiError(
+      'AccessDenied',
+      `User: ${principal ?? 'anonymous'} is not authorized to perform: ${action}${resource === '*' ? '' : ` on resource: ${resource}`} ${explicitDeny ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`}`,
+      403,
+    ),
   /** Coral's generic constraint message, as AWS's Query services word a missing required member. */
   missingParameter: (member: string) =>
     validation(

@@ -45,8 +45,8 @@ function autoScalingService(state: AutoScalingState, baseLatencyMs: () => number
       if (version === undefined) throw autoScalingErrors.missingParameter('version');
       if (version !== AUTO_SCALING_API_VERSION) throw autoScalingErrors.noSuchVersion(version);
     },
-    respond: (action, params, requestId) =>
-      renderAutoScalingResponse(action, requestId, runAction(state, action, params)),
+    respond: (action, params, requestId, source) =>
+      renderAutoScalingResponse(action, requestId, runAction(state, action, params, source)),
     renderError: (error, requestId) =>
       renderAutoScalingError(
         error instanceof AutoScalingApiError

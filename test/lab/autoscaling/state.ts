@@ -1,5 +1,5 @@
 // In-memory Auto Scaling of the lab: groups over the EC2 state's instances, lifecycle hooks, and scale-in with hook timeouts.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { decodePageToken, encodePageToken } from '../ec2/paginate.ts';
 import type { Ec2State } from '../ec2/state.ts';
 import { autoScalingErrors } from './errors.ts';
@@ -137,6 +137,39 @@ export class AutoScalingState {
   }
 
   // ---- lab controls (not APIs) -------------------------------------------------------------------
+
+  /**
+   * IAM for a node's call (the node role, as for EC2): CompleteLifecycleAction and RecordLifecycleActionHeartbeat act
+   * on the group (autoScalingGroup, required), the Describe calls on "*" (Service Authorization Reference for
+   * Amazon EC2 Auto Scaling, iann0036/iam-dataset 08eff2d).
+   */
+  authorize(action: string, params: Record<string, string>, callerIp: string | undefined): void {
+    const group = params.AutoScalingGroupName ?? '';
+    const resource = action.startsWith('Describe') ? '*' : this.groupArn(group);
+    const instance = callerIp ? this.ec2.instances().find((i) => i.privateIpAddress === callerIp) : undefined;
+    const name = `autoscaling:${action}`;
+    const verdict = this.ec2.iam.decide(
+      [{ action: name, resources: [{ arn: resource }] }],
+      instance && {
+        instanceArn: `arn:aws:ec2:${this.ec2.region}:${this.ec2.accountId}:instance/${instance.instanceId}`,
+        region: this.ec2.region,
+      },
+    );
+    if (!verdict.allowed)
+      throw autoScalingErrors.accessDenied(
+        name,
+        instance && this.ec2.iam.principal(this.ec2.accountId, instance.instanceId),
+        verdict.resource,
+        verdict.explicitDeny,
+      );
+  }
+
+  /** arn:aws:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name> (uuid from the name). */
+  groupArn(group: string): string {
+    const hex = createHash('sha256').update(group).digest('hex');
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    return `arn:aws:autoscaling:${this.ec2.region}:${this.ec2.accountId}:autoScalingGroup:${uuid}:autoScalingGroupName/${group}`;
+  }
 
   /** Creates or replaces a hook (PutLifecycleHook's effect); the lab accepts short heartbeat timeouts. */
   putLifecycleHook(group: string, spec: LabLifecycleHookSpec): LabLifecycleHook {

@@ -238,12 +238,17 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
   },
 };
 
-/** Parses and runs one action; throws Ec2ApiError for anything EC2 would refuse. */
-export function runAction(state: Ec2State, action: string, params: QueryParams): XmlObject {
+/** Parses and runs one action for the caller at `callerIp`; throws Ec2ApiError for anything EC2 would refuse. */
+export function runAction(
+  state: Ec2State,
+  action: string,
+  params: QueryParams,
+  callerIp?: string,
+): XmlObject {
   const def = ACTIONS[action];
   if (!def) throw ec2Errors.invalidAction(action);
   assertKnownParams(params, ['DryRun', ...def.params]);
-  state.authorize(action, boolParam(params, 'DryRun') ?? false);
+  state.authorize(action, params, callerIp, boolParam(params, 'DryRun') ?? false);
   return def.run(state, params);
 }
 

@@ -34,12 +34,34 @@ export const ec2Errors = {
     ),
   dryRun: () =>
     new Ec2ApiError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412),
-  unauthorized: (action: string) =>
-    new Ec2ApiError(
+  /**
+   * EC2's wording (as in real denials: "User: <principal> is not authorized to perform: ec2:X on resource: <arn>
+   * because no identity-based policy allows the ec2:X action. Encoded authorization failure message: …"; an
+   * explicit deny reads "with an explicit deny in an identity-based policy").
+   */
+  unauthorized: (
+    action: string,
+    detail: { principal?: string; resource?: string; explicitDeny?: boolean } = {},
+  ) => {
+    const who = detail.principal ? `User: ${detail.principal}` : 'User';
+    const on = detail.resource ? ` on resource: ${detail.resource}` : '';
+    const why = detail.explicitDeny
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ec2:${action} action`;
+    const encoded = Buffer.from(
+      JSON.stringify({
+        allowed: false,
+        explicitDeny: Boolean(detail.explicitDeny),
+        action: `ec2:${action}`,
+        resource: detail.resource,
+      }),
+    ).toString('base64');
+    return new Ec2ApiError(
       'UnauthorizedOperation',
-      `You are not authorized to perform this operation. User is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`,
+      `You are not authorized to perform this operation. ${who} is not authorized to perform: ec2:${action}${on} ${why}. Encoded authorization failure message: ${encoded}`,
       403,
-    ),
+    );
+  },
   malformedId: (code: string, id: string, prefix: string) =>
     new Ec2ApiError(code, `Invalid id: "${id}" (expecting "${prefix}-...")`),
   eniNotFound: (id: string) =>

@@ -23,7 +23,8 @@ export interface QueryService {
   /** Throws the API's error for a missing Action or a missing or wrong Version. */
   checkEnvelope(action: string | undefined, version: string | undefined): void;
   /** Runs one action on the parameters (without Action/Version) and renders the whole response body. */
-  respond(action: string, params: Record<string, string>, requestId: string): string;
+  /** `source`: the caller's address (a node's eth0 address; loopback for the test itself). */
+  respond(action: string, params: Record<string, string>, requestId: string, source: string): string;
   renderError(error: QueryApiError, requestId: string): string;
   /** The error itself if it is one of the API's answers (anything else becomes `internal`). */
   apiError(error: unknown): QueryApiError | undefined;
@@ -93,6 +94,7 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
   function respond(
     params: Record<string, string>,
     requestId: string,
+    source: string,
   ): { reply?: Reply; fault: FaultDecision } {
     const { Action: action = '', Version: version, ...rest } = params;
     let fault: FaultDecision = { latencyMs: 0 };
@@ -102,7 +104,7 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
       if (fault.failure === 'hang') return { fault };
       const injected = fault.failure && service.faultError(fault.failure);
       if (injected) throw injected;
-      return { reply: { status: 200, body: service.respond(action, rest, requestId) }, fault };
+      return { reply: { status: 200, body: service.respond(action, rest, requestId, source) }, fault };
     } catch (error) {
       const known = service.apiError(error);
       if (!known) log(`${action} failed unexpectedly: ${(error as Error).stack ?? error}`);
@@ -112,9 +114,13 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
     }
   }
 
-  async function answer(res: ServerResponse, params: Record<string, string>): Promise<Outcome> {
+  async function answer(
+    res: ServerResponse,
+    params: Record<string, string>,
+    source: string,
+  ): Promise<Outcome> {
     const requestId = newRequestId();
-    const { reply, fault } = respond(params, requestId);
+    const { reply, fault } = respond(params, requestId, source);
     if (!reply) {
       await delays.hang(res, fault.hangMs);
       return NO_ANSWER;
@@ -144,7 +150,7 @@ export function createQueryHandler(service: QueryService, options: QueryHandlerO
       });
     };
     readParams(req)
-      .then(async (params) => record(params, await answer(res, params)))
+      .then(async (params) => record(params, await answer(res, params, sourceAddress(req))))
       .catch((error: unknown) => {
         log(`request failed: ${String(error)}`);
         const requestId = newRequestId();

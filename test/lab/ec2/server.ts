@@ -28,8 +28,8 @@ function ec2Service(state: Ec2State): QueryService {
       if (version === undefined) throw ec2Errors.missingParameter('Version');
       if (version !== EC2_API_VERSION) throw ec2Errors.noSuchVersion(version);
     },
-    respond: (action, params, requestId) =>
-      renderResponse(action, requestId, runAction(state, action, params)),
+    respond: (action, params, requestId, source) =>
+      renderResponse(action, requestId, runAction(state, action, params, source)),
     renderError: (error, requestId) => renderError(error.code, error.message, requestId),
     apiError: (error) => (error instanceof Ec2ApiError ? error : undefined),
     faultError(failure) {

@@ -1,4 +1,7 @@
 // In-memory EC2 of the lab: instances, subnets, AMIs and ENIs with AWS's rules, delays and eventual consistency.
+
+import { ec2Arn, ec2AuthzRequests } from '../iam/ec2-authz.ts';
+import { NodeRole } from '../iam/node-role.ts';
 import type {
   HotPlug,
   LabAttachment,
@@ -19,7 +22,7 @@ import { assertWellFormedId, newId, newMac } from './ids.ts';
 import { AddressPool } from './ipv4.ts';
 import { type Page, paginate } from './paginate.ts';
 import { PendingWork } from './pending-work.ts';
-import type { Ec2Filter } from './query-params.ts';
+import type { Ec2Filter, QueryParams } from './query-params.ts';
 import {
   eniFilterFields,
   imageFilterFields,
@@ -122,7 +125,8 @@ export class Ec2State {
   private readonly eniMap = new Map<string, LabEni>();
   private readonly macs = new Set<string>();
   private readonly clientTokens = new Map<string, ClientTokenRecord>();
-  private readonly denied = new Set<string>();
+  /** The node role's policy (the shipped one) and any explicit denies a test adds. */
+  readonly iam = new NodeRole();
   private readonly failures: HotPlugFailure[] = [];
   private forcedMac: string | undefined;
 
@@ -160,18 +164,32 @@ export class Ec2State {
     await Promise.all(live.map((eni) => this.runHotPlug('attach', eni)));
   }
 
-  /** Makes every call of `action` (dry-run or not) answer UnauthorizedOperation. */
+  /** Adds an explicit deny of ec2:`action` (dry-run or not, any caller): UnauthorizedOperation. */
   deny(action: string): void {
-    this.denied.add(action);
+    this.iam.deny(`ec2:${action}`);
   }
 
   allow(action: string): void {
-    this.denied.delete(action);
+    this.iam.allow(`ec2:${action}`);
   }
 
-  /** The IAM and DryRun gate every call passes first. */
-  authorize(action: string, dryRun: boolean): void {
-    if (this.denied.has(action)) throw ec2Errors.unauthorized(action);
+  /**
+   * The IAM and DryRun gate every call passes first: a node's call (`callerIp` is its eth0 address) is evaluated
+   * against the node role's policy as EC2 would (resources and keys from ec2AuthzRequests); DryRun then answers
+   * DryRunOperation instead of acting.
+   */
+  authorize(action: string, params: QueryParams, callerIp: string | undefined, dryRun: boolean): void {
+    const instance = callerIp ? this.instances().find((i) => i.privateIpAddress === callerIp) : undefined;
+    const verdict = this.iam.decide(
+      ec2AuthzRequests(this, action, params),
+      instance && { instanceArn: ec2Arn(this, 'instance', instance.instanceId), region: this.region },
+    );
+    if (!verdict.allowed)
+      throw ec2Errors.unauthorized(verdict.action.replace(/^ec2:/, ''), {
+        principal: instance && this.iam.principal(this.accountId, instance.instanceId),
+        resource: verdict.resource === '*' ? undefined : verdict.resource,
+        explicitDeny: verdict.explicitDeny,
+      });
     if (dryRun) throw ec2Errors.dryRun();
   }
 
