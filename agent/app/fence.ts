@@ -36,13 +36,15 @@ export async function applyFences(
   lni: LniIdentity,
   state: AgentState,
   save: () => Promise<void>,
+  /** The kernel names actually seen (kept in the state: a later run finds the link renamed already). */
+  seenKernelNames: string[] = state.fences?.kernelNames ?? [],
 ): Promise<FenceOutcome> {
   const plan = fencePlan(distro, lni);
   const outcome: FenceOutcome = { plan, written: [], removed: [], reloaded: [] };
   for (const f of plan.files) if (await deps.files.write(f.path, f.content)) outcome.written.push(f.path);
   const stale = (state.fences?.files ?? []).filter((p) => !plan.files.some((f) => f.path === p));
   for (const p of [...stale, ...plan.remove]) if (await deps.files.remove(p)) outcome.removed.push(p);
-  state.fences = { files: plan.files.map((f) => f.path) };
+  state.fences = { files: plan.files.map((f) => f.path), kernelNames: seenKernelNames };
   await save();
   for (const path of outcome.written) deps.log.info({ path }, 'fence: wrote');
   for (const path of outcome.removed) deps.log.info({ path }, 'fence: removed');

@@ -198,14 +198,17 @@ async function converge(
 
   // The fence: by MAC as soon as the ENI exists, before it is attached, so no network manager ever sees it bare.
   const lniName = config.lni.name === 'kernel' ? undefined : config.lni.name;
-  const identity = (mac: string, kernelName?: string): LniIdentity => ({
-    mac,
-    instanceId: inst.instanceId,
-    name: lniName,
-    kernelName,
-    vlanName:
-      config.lni.vlan && (lniName ?? kernelName) ? `${lniName ?? kernelName}.${config.lni.vlan}` : undefined,
-  });
+  const identity = (mac: string, kernelNames: string[]): LniIdentity => {
+    const name = lniName ?? kernelNames.at(-1);
+    return {
+      mac,
+      instanceId: inst.instanceId,
+      name: lniName,
+      kernelNames,
+      vlanName: config.lni.vlan && name ? `${name}.${config.lni.vlan}` : undefined,
+    };
+  };
+  const seen = state.fences?.kernelNames ?? [];
   const eni = await applyEc2({
     deps,
     ec2,
@@ -218,10 +221,10 @@ async function converge(
     attachTimeoutSeconds: config.lni.attachTimeoutSeconds,
     beforeAttach: async (mac) => {
       // AL2's hot-plug handler reads ifcfg-<kernel name>: fence the name the kernel will give it.
-      const kernelName =
-        distro === 'al2' ? predictKernelName((await deps.hostNet.links()).map((l) => l.name)) : undefined;
-      await timed(deps, 'fence', { mac, kernelName }, () =>
-        applyFences(deps, distro, identity(mac, kernelName), state, save),
+      const predicted =
+        distro === 'al2' ? [predictKernelName((await deps.hostNet.links()).map((l) => l.name))] : [];
+      await timed(deps, 'fence', { mac, predicted }, () =>
+        applyFences(deps, distro, identity(mac, [...new Set([...seen, ...predicted])]), state, save, seen),
       );
     },
   });
@@ -230,7 +233,8 @@ async function converge(
   // Host: find the LNI by MAC, complete the fence with its kernel name (and undo any claim made on it), name it,
   // then sysctls/link, address, routes and rule.
   const [found, links] = await waitForLink(deps, eni.macAddress, config.lni.attachTimeoutSeconds);
-  await applyFences(deps, distro, identity(eni.macAddress, found.name), state, save);
+  const kernelNames = [...new Set([...seen, found.name])].filter((n) => n !== lniName);
+  await applyFences(deps, distro, identity(eni.macAddress, kernelNames), state, save, kernelNames);
   const link = await ensureLniName(deps, config, found, links);
 
   const base = (address: LanAddress) => desiredHost(hostPlanInput(config, link.name, address));

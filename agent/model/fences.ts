@@ -50,13 +50,13 @@ export interface LniIdentity {
   instanceId: string;
   /** The name the agent gives the LNI (lni.name); undefined when it keeps the kernel's. */
   name?: string;
-  /** The kernel's name for the LNI, once known (predicted before the attach on AL2, seen after it). */
-  kernelName?: string;
+  /** The kernel's names for the LNI: every one seen so far, and before the attach on AL2 the predicted one. */
+  kernelNames: string[];
   vlanName?: string;
 }
 
 export function fencePlan(distro: Distro, lni: LniIdentity): FencePlan {
-  const names = [...new Set([lni.name, lni.kernelName].filter((n): n is string => Boolean(n)))];
+  const names = [...new Set([lni.name, ...lni.kernelNames].filter((n): n is string => Boolean(n)))];
   switch (distro) {
     case 'al2023':
       return {

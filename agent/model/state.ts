@@ -36,7 +36,7 @@ export interface AgentState {
     files?: string[];
   };
   /** What keeps the network managers off the LNI: files written under the host root, before the attach. */
-  fences?: { files: string[] };
+  fences?: { files: string[]; kernelNames?: string[] };
   /** The SNAT chain (by iptables flavour) and destination rules for pod traffic to the LAN. */
   snat?: SnatRecord;
   dhcp?: { ifname: string; pidFile: string };

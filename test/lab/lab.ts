@@ -14,7 +14,11 @@ import { createEc2Handler, type Ec2Handler } from './ec2/server.ts';
 import { Ec2State } from './ec2/state.ts';
 import { createImdsHandler, type ImdsHandler } from './imds/server.ts';
 import { type IfaceNaming, LAB_ADDRS, LabNetwork, nodePrimaryIp } from './net/index.ts';
+import { al2UdevName, ec2ifup } from './os/ec2-net-utils-v1.ts';
+import { type NodeOs, startNetworkd, startNetworkManager } from './os/node-os.ts';
 import type { NodeadmResult } from './os/nodeadm.ts';
+import { type BrokerHost, udevNetManagerAdd } from './os/nodeadm-udev.ts';
+import { udevLinkName } from './os/udev-link.ts';
 import type { LabFixture, LabInstance, LabTimings } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -288,6 +292,120 @@ export class Lab {
       stderr: String(r.stderr),
       logs: parseLogs(String(r.stderr)),
       result: r.exitCode === 0 ? (JSON.parse(stdout) as NodeadmResult) : undefined,
+    };
+  }
+
+  /**
+   * Runs Debian's systemd-networkd (252, as AL2023) for the node, with the distro's catch-all .network; with
+   * `nodeadm`, also the EKS AMI's udev-net-manager stand-in for every NIC the node gets from now on (as its udev
+   * rule would start it), which `udevSettled` waits for.
+   */
+  async startNetworkd(node: LabNode, opts: { nodeadm?: boolean } = {}): Promise<NodeOs> {
+    const os = await startNetworkd(this.net, node);
+    if (opts.nodeadm) {
+      const host = this.brokerHost(node, os);
+      this.net.hotPlug.listeners.add((ev) => {
+        if (
+          ev.kind !== 'attach' ||
+          ev.result !== 'created' ||
+          ev.instanceId !== node.instanceId ||
+          !ev.ifname
+        )
+          return;
+        const run = udevNetManagerAdd(host, ev.ifname).then(
+          (manager) => {
+            this.udevRuns.push({ node: node.n, ifname: ev.ifname ?? '', manager });
+          },
+          (err: unknown) => {
+            this.udevRuns.push({ node: node.n, ifname: ev.ifname ?? '', error: String(err) });
+          },
+        );
+        this.pendingUdev.add(run);
+        void run.finally(() => this.pendingUdev.delete(run));
+      });
+    }
+    return os;
+  }
+
+  /**
+   * Runs Debian's NetworkManager (1.42, as RHEL 9) for the node with the distro's defaults (automatic DHCP on every
+   * ethernet device without a profile), and from now on names the node's new NICs as udev would from its .link files.
+   */
+  async startNetworkManager(node: LabNode): Promise<NodeOs> {
+    this.net.hotPlug.udevNames.set(node.instanceId, (mac) => udevLinkName(node.hostRoot, mac));
+    return startNetworkManager(this.net, node);
+  }
+
+  /**
+   * An AL2 node with amazon-ec2-net-utils 1.x (a custom AMI; the EKS AL2 AMI removes it): from now on udev names the
+   * node's new NICs by its rules files and the persistent-net generator, and ec2net-ifup@ runs ec2ifup for each
+   * (test/lab/os/ec2-net-utils-v1.ts), starting the real dhclient on what it configures. `udevSettled` waits for it.
+   */
+  startEc2NetUtilsV1(node: LabNode): void {
+    this.net.hotPlug.udevNames.set(node.instanceId, (mac, kernelName) =>
+      al2UdevName(node.hostRoot, mac, kernelName),
+    );
+    const host = {
+      root: node.hostRoot,
+      macOf: async (ifname: string) =>
+        (await this.net.linksIn(node.ns)).find((l) => l.ifname === ifname)?.address,
+      startDhclient: async (ifname: string) => {
+        const dir = join(node.dir, 'os');
+        await mkdir(dir, { recursive: true });
+        const resolv = join(dir, 'resolv.conf');
+        await writeFile(resolv, '');
+        // Debian's dhclient-script, as AL2's would, configures the lease; the node's resolv.conf is a scratch file.
+        this.net.spawnIn(node.ns, 'unshare', [
+          '-m',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          `mount --bind ${resolv} /etc/resolv.conf && exec dhclient -d -pf ${dir}/dhclient-${ifname}.pid -lf ${dir}/dhclient-${ifname}.leases ${ifname}`,
+        ]);
+      },
+    };
+    this.net.hotPlug.listeners.add((ev) => {
+      if (ev.kind !== 'attach' || ev.result !== 'created' || ev.instanceId !== node.instanceId) return;
+      const iface = ev.kernelName ?? ev.ifname ?? '';
+      if (!/^eth/.test(iface)) return; // 53-ec2-network-interfaces.rules: KERNEL=="eth*"
+      const run = ec2ifup(host, iface).then(
+        (outcome) => {
+          this.netUtilsRuns.push({ node: node.n, ifname: iface, outcome });
+        },
+        (err: unknown) => {
+          this.netUtilsRuns.push({ node: node.n, ifname: iface, outcome: `error: ${String(err)}` });
+        },
+      );
+      this.pendingUdev.add(run);
+      void run.finally(() => this.pendingUdev.delete(run));
+    });
+  }
+
+  /** What ec2net-ifup@ (the net-utils 1.x stand-in) did, in order. */
+  readonly netUtilsRuns: { node: number; ifname: string; outcome: string }[] = [];
+
+  /** What the udev-net-manager stand-in did, in order. */
+  readonly udevRuns: { node: number; ifname: string; manager?: string; error?: string }[] = [];
+  private readonly pendingUdev = new Set<Promise<void>>();
+
+  /** Resolves once every udev-started stand-in has finished. */
+  async udevSettled(): Promise<void> {
+    while (this.pendingUdev.size) await Promise.allSettled([...this.pendingUdev]);
+  }
+
+  /** What nodeadm's udev broker and boot hook see of a node: IMDS, /sys, its host root, the real networkctl. */
+  brokerHost(node: LabNode, os: NodeOs): BrokerHost & { primaryName: string } {
+    const eniByMac = (mac: string) => this.state.allEnis().find((e) => e.macAddress === mac);
+    return {
+      root: node.hostRoot,
+      instanceId: node.instanceId,
+      primaryMac: node.primaryMac,
+      primaryName: 'eth0',
+      deviceNumber: (mac) => eniByMac(mac)?.attachment?.deviceIndex,
+      localIpv4: (mac) => eniByMac(mac)?.privateIpAddress,
+      macOf: async (ifname) => (await this.net.linksIn(node.ns)).find((l) => l.ifname === ifname)?.address,
+      networkctl: (args) => os.exec('networkctl', args),
     };
   }
 

@@ -43,6 +43,8 @@ export interface HotPlugEvent {
   isLni: boolean;
   /** Interface name in the node namespace (attach: the name given; detach: the name it had). */
   ifname?: string;
+  /** attach: the kernel's name before udev renamed it (INTERFACE as udev's rules and RUN programs see it). */
+  kernelName?: string;
   result: 'created' | 'already-present' | 'removed' | 'already-gone' | 'unknown-instance';
   at: number;
 }
@@ -57,6 +59,13 @@ export interface HotPlugEvent {
 export class NetnsHotPlug implements HotPlug {
   /** Every attach/detach handled, in order. */
   readonly events: HotPlugEvent[] = [];
+  /**
+   * Called after each handled event, as udev would run its rules for a new or removed NIC (the lab's stand-ins
+   * for the node's udev-started programs subscribe here); not awaited by EC2, as udev is not.
+   */
+  readonly listeners = new Set<(ev: HotPlugEvent) => void>();
+  /** Per instance: the name udev gives a new NIC by its MAC and kernel name (undefined: the kernel's name stays). */
+  readonly udevNames = new Map<string, (mac: string, kernelName: string) => string | undefined>();
   readonly #nodes: Map<string, HotPlugNode>;
   readonly #sides: HotPlugSides;
   /** One queue per node so an attach and a detach for the same node never interleave. */
@@ -78,7 +87,8 @@ export class NetnsHotPlug implements HotPlug {
     return this.#run(ev, 'attach', async (node) => {
       const existing = await linkByMac(node.ns, ev.eni.macAddress);
       if (existing) return { result: 'already-present', ifname: existing.ifname };
-      const ifname = node.naming(ev.deviceIndex);
+      const kernelName = node.naming(ev.deviceIndex);
+      const ifname = this.udevNames.get(node.instanceId)?.(ev.eni.macAddress, kernelName) ?? kernelName;
       const side = ev.isLni ? this.#sides.lan : this.#sides.vpc;
       const peer = `n${node.number}d${ev.deviceIndex}`;
       if (ifname.length > 15) throw new Error(`interface name ${ifname} is longer than 15 characters`);
@@ -92,7 +102,7 @@ export class NetnsHotPlug implements HotPlug {
         await ip(`-n ${node.ns} link delete dev ${ifname}`).catch(() => undefined);
         throw err;
       }
-      return { result: 'created', ifname };
+      return { result: 'created', ifname, kernelName };
     });
   }
 
@@ -113,11 +123,11 @@ export class NetnsHotPlug implements HotPlug {
   #run(
     ev: HotPlugArgs,
     kind: HotPlugEvent['kind'],
-    work: (node: HotPlugNode) => Promise<Pick<HotPlugEvent, 'result' | 'ifname'>>,
+    work: (node: HotPlugNode) => Promise<Pick<HotPlugEvent, 'result' | 'ifname' | 'kernelName'>>,
   ): Promise<void> {
     const id = ev.instance.instanceId;
-    const record = (r: Pick<HotPlugEvent, 'result' | 'ifname'>) =>
-      this.events.push({
+    const record = (r: Pick<HotPlugEvent, 'result' | 'ifname' | 'kernelName'>) => {
+      const event: HotPlugEvent = {
         kind,
         instanceId: id,
         eniId: ev.eni.networkInterfaceId,
@@ -126,7 +136,10 @@ export class NetnsHotPlug implements HotPlug {
         isLni: ev.isLni,
         ...r,
         at: Date.now(),
-      });
+      };
+      this.events.push(event);
+      for (const listener of this.listeners) listener(event);
+    };
     const node = this.#nodes.get(id);
     if (!node) {
       record({ result: 'unknown-instance' });
