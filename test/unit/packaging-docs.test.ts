@@ -102,7 +102,7 @@ describe('packaging/ssm/outposts-node-agent-diagnose.json', () => {
     });
     const script = doc.mainSteps[0].inputs.runCommand.join('\n');
     expect(script).toContain('{{ format }}');
-    expect(script).toContain('agent=/usr/bin/outposts-node-agent');
+    expect(script).toContain('/usr/bin/outposts-node-agent /usr/local/bin/outposts-node-agent');
     expect(script).toContain('exec "$agent" diagnose $json');
     // Every {{ parameter }} the script uses is declared.
     for (const [, name] of script.matchAll(/\{\{\s*(\w+)\s*\}\}/g))
