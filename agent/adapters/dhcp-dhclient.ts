@@ -1,5 +1,6 @@
 // DHCP port on ISC dhclient (AL2, RHEL 8): our own hook script puts the lease on the LNI and never touches the main table.
-import { chmod, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostNetworkError } from '../errors.ts';
 import { maskToPrefix } from '../model/ipv4.ts';
@@ -33,6 +34,19 @@ exit 0
 `;
 }
 
+/** ISC dhclient on PATH (AL2 has it; AL2023 and RHEL 9 images do not). */
+export async function dhclientInstalled(binary = 'dhclient'): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean)) {
+    try {
+      await access(join(dir, binary), constants.X_OK);
+      return true;
+    } catch {
+      // not in this one
+    }
+  }
+  return false;
+}
+
 interface LeaseFile {
   address: string;
   mask: string;
@@ -40,6 +54,8 @@ interface LeaseFile {
 }
 
 export class DhclientDhcp implements Dhcp {
+  readonly client = 'dhclient' as const;
+
   constructor(
     private readonly runner: Runner,
     private readonly runDir: string,

@@ -1,6 +1,8 @@
 // The one place that builds every effect the commands use (no singletons, nothing at module load).
 import { SdkAutoScaling } from '../adapters/autoscaling-sdk.ts';
 import { DhclientDhcp } from '../adapters/dhcp-dhclient.ts';
+import { NetworkdDhcp } from '../adapters/dhcp-networkd.ts';
+import { NetworkManagerDhcp } from '../adapters/dhcp-networkmanager.ts';
 import { SdkEc2 } from '../adapters/ec2-sdk.ts';
 import { RootedHostFiles } from '../adapters/host-files.ts';
 import { IpHostNet } from '../adapters/host-net-ip.ts';
@@ -12,6 +14,7 @@ import { ExecaRunner } from '../adapters/runner-execa.ts';
 import { StateFile } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Log } from '../log.ts';
+import type { DhcpClientName } from '../model/dhcp-client.ts';
 import type { AutoScaling } from '../ports/autoscaling.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Dhcp } from '../ports/dhcp.ts';
@@ -39,7 +42,8 @@ export interface Deps {
   hostNet: HostNet;
   /** The nat table and destination rules for pod traffic to the LAN. */
   snat: SnatHost;
-  dhcp: Dhcp;
+  /** The DHCP client the LNI's lease comes from (picked by pickDhcpClient). */
+  dhcp(client: DhcpClientName): Dhcp;
   files: HostFiles;
   state: StateFile;
   monitor: NetlinkMonitor;
@@ -54,6 +58,8 @@ export const systemClock: Clock = {
 
 export function buildDeps(config: AgentConfig, log: Log): Deps {
   const runner = new ExecaRunner();
+  const files = new RootedHostFiles(config.paths.hostRoot);
+  const hostNet = new IpHostNet(runner);
   return {
     log,
     clock: systemClock,
@@ -62,10 +68,15 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     ec2: (region, use = 'changes') =>
       new SdkEc2(use === 'checks' ? { region, maxAttempts: 2, requestTimeoutMs: 2500 } : { region }),
     autoScaling: (region) => new SdkAutoScaling({ region }),
-    hostNet: new IpHostNet(runner),
+    hostNet,
     snat: new IptablesSnat(runner),
-    dhcp: new DhclientDhcp(runner, config.paths.runDir),
-    files: new RootedHostFiles(config.paths.hostRoot),
+    dhcp: (client) =>
+      client === 'networkd'
+        ? new NetworkdDhcp(files, hostNet, systemClock)
+        : client === 'networkmanager'
+          ? new NetworkManagerDhcp(runner, systemClock)
+          : new DhclientDhcp(runner, config.paths.runDir),
+    files,
     state: new StateFile(config.paths.stateFile),
     monitor: new IpMonitor(),
     processes: new ProcProcesses(),

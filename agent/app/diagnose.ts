@@ -39,10 +39,11 @@ export const CHECKS: readonly CheckDef[] = [
   ...agentChecks,
 ];
 
-/** What can be checked before `up` changes anything: placement, AMI, LNI subnet, permissions. */
+/** What can be checked before `up` changes anything: placement, AMI, LNI subnet, DHCP client, permissions. */
 export const PREFLIGHT_CHECKS: readonly CheckDef[] = CHECKS.filter(
   (c) =>
-    ['placement.outpost', 'ami.single-snapshot', 'lni.subnet'].includes(c.id) || c.group === 'permissions',
+    ['placement.outpost', 'ami.single-snapshot', 'lni.subnet', 'lni.dhcp-client'].includes(c.id) ||
+    c.group === 'permissions',
 );
 
 const HINTS: Record<Source, string> = {

@@ -7,7 +7,7 @@ import type { AgentState } from '../model/state.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { discoverInstance } from './discover.ts';
-import { fenceFilesOf } from './fence.ts';
+import { fenceFilesOf, withdrawDhcpClaim } from './fence.ts';
 import { recordedHost } from './host-plan.ts';
 import { releaseSnat } from './snat.ts';
 
@@ -106,7 +106,11 @@ async function releaseHost(
 ) {
   const host = state.host;
   if (host) {
-    if (state.dhcp && !dryRun) await deps.dhcp.stop({ ifname: state.dhcp.ifname });
+    if (state.dhcp && !dryRun) {
+      // A network manager lets go of the lease when its claim goes; dhclient is stopped (and releases) here.
+      await withdrawDhcpClaim(deps, config, state, async () => {});
+      await deps.dhcp(state.dhcp.client ?? 'dhclient').stop({ ifname: state.dhcp.ifname });
+    }
     const d = recordedHost(config, host);
     const observed = await deps.hostNet.observe({
       ifnames: [d.lniName, d.ifname],

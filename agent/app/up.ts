@@ -5,7 +5,8 @@ import { detectDistro } from '../adapters/os-release.ts';
 import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { ConfigError, Ec2Error, HostNetworkError, InterruptedError, PreflightError } from '../errors.ts';
-import { predictKernelName } from '../model/fences.ts';
+import { pickDhcpClient } from '../model/dhcp-client.ts';
+import { type DhcpClaim, predictKernelName } from '../model/fences.ts';
 import { parseCidr, rangeOf } from '../model/ipv4.ts';
 import { maxPods } from '../model/max-pods.ts';
 import { desiredHost, diffHost } from '../model/plan-host.ts';
@@ -16,6 +17,7 @@ import { type AgentState, emptyState } from '../model/state.ts';
 import { TAG_CREATED_AT, TAG_NO_MANAGE } from '../model/tags.ts';
 import type {
   DesiredHost,
+  Distro,
   EniFacts,
   HostStep,
   InstanceFacts,
@@ -34,7 +36,7 @@ import {
   discoverVpcCidrs,
   ownedEnis,
 } from './discover.ts';
-import { applyFences, type LniIdentity } from './fence.ts';
+import { applyFences, dhcpClientsAvailable, heldDhcpClaim, type LniIdentity } from './fence.ts';
 import { hostPlanInput } from './host-plan.ts';
 import { preflightPlan } from './preflight-plan.ts';
 import { ensureSnat } from './snat.ts';
@@ -206,6 +208,8 @@ async function converge(
       name: lniName,
       kernelNames,
       vlanName: config.lni.vlan && name ? `${name}.${config.lni.vlan}` : undefined,
+      // A lease a network manager already holds for the LNI stays claimed (a converged re-run changes nothing).
+      dhcp: heldDhcpClaim(config, state),
     };
   };
   const seen = state.fences?.kernelNames ?? [];
@@ -262,7 +266,18 @@ async function converge(
     await timed(deps, 'host-prelude', { steps: prelude.length }, () => deps.hostNet.apply(prelude));
   checkpoint(opts.signal, 'addressing');
 
-  const address = await acquireAddress(config, deps, placeholder.ifname, state);
+  const address = await acquireAddress(config, deps, placeholder.ifname, state, {
+    distro,
+    claim: (dhcp) =>
+      applyFences(
+        deps,
+        distro,
+        { ...identity(eni.macAddress, kernelNames), dhcp },
+        state,
+        save,
+        kernelNames,
+      ).then(() => undefined),
+  });
   const desired = base(address);
   // Nothing changed since `before` unless the prelude ran or a DHCP client just added its lease.
   const observed = prelude.length || address.source === 'dhcp' ? await observe(desired) : before;
@@ -527,6 +542,7 @@ async function acquireAddress(
   deps: Deps,
   ifname: string,
   state: AgentState,
+  ctx: { distro: Distro; claim: (dhcp?: DhcpClaim) => Promise<void> },
 ): Promise<LanAddress> {
   const a = config.addressing;
   if (a.mode === 'static') {
@@ -534,15 +550,26 @@ async function acquireAddress(
     return { address, prefixLength, gateway: a.gateway, source: 'static' };
   }
   if (a.mode === 'dhcp') {
-    const lease = await timed(deps, 'dhcp-lease', { ifname }, () =>
-      deps.dhcp.lease({ ifname, timeoutSeconds: a.timeoutSeconds }),
-    );
-    state.dhcp = { ifname, pidFile: lease.pidFile };
+    const choice = pickDhcpClient(a.client, ctx.distro, await dhcpClientsAvailable(deps));
+    if ('problem' in choice) throw new HostNetworkError(`${choice.problem}; ${choice.hint}`);
+    deps.log.info({ client: choice.client, why: choice.why }, 'dhcp: client');
+    const managed = choice.client === 'dhclient' ? undefined : choice.client;
+    // A network manager's lease: the agent's file for the LNI now asks it for one (the link's sysctls are set).
+    if (managed) await ctx.claim({ client: managed, mtu: config.lni.mtu, timeoutSeconds: a.timeoutSeconds });
+    const lease = await timed(deps, 'dhcp-lease', { ifname, client: choice.client }, () =>
+      deps.dhcp(choice.client).lease({ ifname, timeoutSeconds: a.timeoutSeconds }),
+    ).catch(async (err: unknown) => {
+      // Nothing half-configured: the manager is told to let go of the LNI again.
+      if (managed) await ctx.claim(undefined);
+      throw err;
+    });
+    state.dhcp = { ifname, pidFile: lease.pidFile, client: choice.client };
     return {
       address: lease.address,
       prefixLength: lease.prefixLength,
       gateway: lease.gateway,
       source: 'dhcp',
+      ...(managed ? { managedBy: managed } : {}),
     };
   }
   // pool: keep the address this node already claimed, else probe candidates (RFC 5227) and claim the first free one.

@@ -44,7 +44,8 @@ export async function watch(
     }
     // DHCP renewals move the address: the lease file the client keeps is the truth.
     const address = state.dhcp
-      ? ((await deps.dhcp.current({ ifname: state.dhcp.ifname })) ?? host.address)
+      ? ((await deps.dhcp(state.dhcp.client ?? 'dhclient').current({ ifname: state.dhcp.ifname })) ??
+        host.address)
       : host.address;
     const desired = recordedHost(config, { ...host, address });
     sysctlsWanted = desired.sysctls;

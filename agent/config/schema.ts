@@ -22,6 +22,12 @@ const staticAddressing = z.strictObject({
 const dhcpAddressing = z.strictObject({
   mode: z.literal('dhcp'),
   timeoutSeconds: z.number().int().min(1).max(600).default(30).describe('how long to wait for a lease'),
+  client: z
+    .enum(['auto', 'dhclient', 'networkd', 'networkmanager'])
+    .default('auto')
+    .describe(
+      'the DHCP client: auto picks by what the node runs (AL2023 systemd-networkd, RHEL NetworkManager, AL2 dhclient), or name one',
+    ),
 });
 const poolAddressing = z.strictObject({
   mode: z.literal('pool'),

@@ -24,6 +24,8 @@ import type { Distro } from './types.ts';
 export interface FenceFile {
   path: string;
   content: string;
+  /** File mode (default 0644). */
+  mode?: number;
 }
 
 /** A manager to tell about the changed files. */
@@ -36,6 +38,18 @@ export interface FencePlan {
   reload: FenceReload[];
   /** Links that exist now and must be unmanaged at run time (NetworkManager applies [device] sections at creation). */
   unmanage: string[];
+  /** NetworkManager DHCP: the links to manage at run time and the agent's profile to load and bring up on them. */
+  manage?: { ifnames: string[]; connection: { path: string; uuid: string } };
+}
+
+/**
+ * The LNI's DHCP lease from the node's own network manager: its file then claims the LNI (by MAC, sorting first)
+ * for an IPv4 lease only, instead of keeping it unmanaged.
+ */
+export interface DhcpClaim {
+  client: 'networkd' | 'networkmanager';
+  mtu: number;
+  timeoutSeconds: number;
 }
 
 const HEADER =
@@ -53,6 +67,8 @@ export interface LniIdentity {
   /** The kernel's names for the LNI: every one seen so far, and before the attach on AL2 the predicted one. */
   kernelNames: string[];
   vlanName?: string;
+  /** Set while a network manager holds the LNI's DHCP lease (addressing.mode dhcp through networkd or NM). */
+  dhcp?: DhcpClaim;
 }
 
 export function fencePlan(distro: Distro, lni: LniIdentity): FencePlan {
@@ -65,13 +81,23 @@ export function fencePlan(distro: Distro, lni: LniIdentity): FencePlan {
         reload: ['networkd'],
         unmanage: [],
       };
-    case 'rhel':
+    case 'rhel': {
+      const profile =
+        lni.dhcp?.client === 'networkmanager' ? networkManagerProfile(lni, lni.dhcp) : undefined;
       return {
-        files: [networkManagerFence(lni, names), ...linkFile(lni)],
+        files: [
+          networkManagerFence(lni, names, Boolean(profile)),
+          ...(profile ? [profile.file] : []),
+          ...linkFile(lni),
+        ],
         remove: [],
         reload: ['networkmanager'],
-        unmanage: names,
+        unmanage: profile ? [] : names,
+        ...(profile
+          ? { manage: { ifnames: names, connection: { path: profile.file.path, uuid: profile.uuid } } }
+          : {}),
       };
+    }
     case 'al2':
       return { files: [...ifcfgFences(lni, names), ...udevRule(lni)], remove: [], reload: [], unmanage: [] };
     case 'other':
@@ -81,24 +107,105 @@ export function fencePlan(distro: Distro, lni: LniIdentity): FencePlan {
 
 /**
  * MACAddress= (the current MAC) rather than PermanentMACAddress=: on an ENA both are the MAC, and a VLAN child of
- * the LNI (same MAC, type vlan) is left to its own file by Type=ether.
+ * the LNI (same MAC, type vlan) is left to its own file by Type=ether. With a DHCP claim, the file of the interface
+ * that carries the address (the VLAN's when there is one) asks networkd for an IPv4 lease and nothing else.
  */
 function networkdFences(lni: LniIdentity): FenceFile[] {
+  const claim = lni.dhcp?.client === 'networkd' ? lni.dhcp : undefined;
+  const body = (onThis: boolean) => (claim && onThis ? networkdDhcp(claim) : '[Link]\nUnmanaged=yes\n');
   return [
     {
       // Sorts before nodeadm's 70-eks-*.network and ec2-net-utils' 70-<if>/80-ec2.network: first match wins.
       path: '/etc/systemd/network/09-outposts-node-agent-lni.network',
-      content: `${HEADER}\n[Match]\nMACAddress=${lni.mac}\nType=ether\n\n[Link]\nUnmanaged=yes\n`,
+      content: `${HEADER}\n[Match]\nMACAddress=${lni.mac}\nType=ether\n\n${body(!lni.vlanName)}`,
     },
     ...(lni.vlanName
       ? [
           {
             path: '/etc/systemd/network/09-outposts-node-agent-vlan.network',
-            content: `${HEADER}\n[Match]\nName=${lni.vlanName}\n\n[Link]\nUnmanaged=yes\n`,
+            content: `${HEADER}\n[Match]\nName=${lni.vlanName}\n\n${body(true)}`,
           },
         ]
       : []),
   ];
+}
+
+/**
+ * systemd.network(5), systemd 252: DHCPv4 only (no IPv6 link-local, no RA), and nothing taken from the lease but
+ * the address: no routes or gateway (the agent's table holds them), DNS, NTP, hostname, domains or MTU; no hostname
+ * sent; the client id is the MAC. No Address=: the LNI's VPC private IP is never configured. The MTU is the agent's.
+ * KeepConfiguration=no: when the claim goes (release), networkd releases the lease and removes the address.
+ */
+function networkdDhcp(claim: DhcpClaim): string {
+  return `[Link]
+MTUBytes=${claim.mtu}
+RequiredForOnline=no
+
+[Network]
+DHCP=ipv4
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+LLMNR=no
+MulticastDNS=no
+KeepConfiguration=no
+
+[DHCPv4]
+ClientIdentifier=mac
+SendHostname=no
+UseRoutes=no
+UseGateway=no
+UseDNS=no
+UseNTP=no
+UseSIP=no
+UseHostname=no
+UseDomains=no
+UseMTU=no
+UseTimezone=no
+`;
+}
+
+/** A stable UUID for the agent's NetworkManager profile: version 4 layout, the MAC as its last group. */
+export function profileUuid(mac: string): string {
+  return `0a5e7d1c-0d2e-4a9e-8f6d-${mac.replace(/:/g, '').toLowerCase()}`;
+}
+
+/**
+ * nm-settings-keyfile(5), NetworkManager 1.42: an ethernet profile bound to the LNI's MAC (`ethernet.mac-address`
+ * matches the device's MAC), IPv4 by DHCP that never becomes the default route and ignores the lease's routes and
+ * DNS, IPv6 off, the agent's MTU. Root-owned 0600 or NetworkManager ignores it.
+ */
+function networkManagerProfile(lni: LniIdentity, claim: DhcpClaim): { file: FenceFile; uuid: string } {
+  const uuid = profileUuid(lni.mac);
+  return {
+    uuid,
+    file: {
+      path: '/etc/NetworkManager/system-connections/outposts-node-agent-lni.nmconnection',
+      mode: 0o600,
+      content: `${HEADER}
+[connection]
+id=outposts-node-agent-lni
+uuid=${uuid}
+type=ethernet
+autoconnect=true
+
+[ethernet]
+mac-address=${lni.mac.toUpperCase()}
+mtu=${claim.mtu}
+
+[ipv4]
+method=auto
+never-default=true
+ignore-auto-routes=true
+ignore-auto-dns=true
+dhcp-client-id=mac
+dhcp-send-hostname=false
+dhcp-timeout=${claim.timeoutSeconds}
+
+[ipv6]
+method=disabled
+`,
+    },
+  };
 }
 
 function nodeadmVerdicts(instanceId: string, names: string[]): FenceFile[] {
@@ -116,14 +223,15 @@ function linkFile(lni: LniIdentity): FenceFile[] {
   ];
 }
 
-function networkManagerFence(lni: LniIdentity, names: string[]): FenceFile {
+/** With the agent's DHCP profile, the section keeps the LNI managed (by that profile) instead of unmanaged. */
+function networkManagerFence(lni: LniIdentity, names: string[], managed = false): FenceFile {
   const specs = [
     `mac:${lni.mac}`,
     ...[...names, ...(lni.vlanName ? [lni.vlanName] : [])].map((n) => `interface-name:${n}`),
   ];
   return {
     path: '/etc/NetworkManager/conf.d/90-outposts-node-agent.conf',
-    content: `${HEADER}\n[device-outposts-node-agent-lni]\nmatch-device=${specs.join(',')}\nmanaged=0\n`,
+    content: `${HEADER}\n[device-outposts-node-agent-lni]\nmatch-device=${specs.join(',')}\nmanaged=${managed ? 1 : 0}\n`,
   };
 }
 

@@ -83,12 +83,15 @@ export function diffHost(observed: HostFacts, d: DesiredHost): HostStep[] {
 
   const want = `${d.address.address}/${d.address.prefixLength}`;
   const onIf = observed.addresses.filter((a) => a.ifname === d.ifname || a.ifname === d.lniName);
-  for (const a of onIf) {
-    const cidr = `${a.address}/${a.prefixLength}`;
-    if (cidr !== want || a.ifname !== d.ifname) steps.push({ kind: 'addr-del', ifname: a.ifname, cidr });
+  // A network manager's lease is its to place and take away; the agent only follows it.
+  if (!d.address.managedBy) {
+    for (const a of onIf) {
+      const cidr = `${a.address}/${a.prefixLength}`;
+      if (cidr !== want || a.ifname !== d.ifname) steps.push({ kind: 'addr-del', ifname: a.ifname, cidr });
+    }
+    if (!onIf.some((a) => a.ifname === d.ifname && `${a.address}/${a.prefixLength}` === want))
+      steps.push({ kind: 'addr-add', ifname: d.ifname, cidr: want });
   }
-  if (!onIf.some((a) => a.ifname === d.ifname && `${a.address}/${a.prefixLength}` === want))
-    steps.push({ kind: 'addr-add', ifname: d.ifname, cidr: want });
 
   const table = String(d.table);
   const inTable = observed.routes.filter((r) => r.table === table);
@@ -153,7 +156,10 @@ export function undoHost(
   for (const r of observed.routes.filter((x) => x.table === String(d.table)))
     steps.push({ kind: 'route-del', dst: r.dst, table: d.table, ifname: r.dev, gateway: r.gateway });
   const want = `${d.address.address}/${d.address.prefixLength}`;
-  if (observed.addresses.some((a) => a.ifname === d.ifname && `${a.address}/${a.prefixLength}` === want))
+  if (
+    !d.address.managedBy &&
+    observed.addresses.some((a) => a.ifname === d.ifname && `${a.address}/${a.prefixLength}` === want)
+  )
     steps.push({ kind: 'addr-del', ifname: d.ifname, cidr: want });
   for (const [key, value] of Object.entries(sysctlsBefore))
     if (observed.sysctls[key] !== undefined && observed.sysctls[key] !== value)

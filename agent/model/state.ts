@@ -1,4 +1,5 @@
 // The state file's shape: what this agent created and configured, so release undoes exactly that.
+import type { DhcpClientName } from './dhcp-client.ts';
 import type { SnatRecord } from './plan-snat.ts';
 import type { LanAddress } from './types.ts';
 
@@ -39,7 +40,8 @@ export interface AgentState {
   fences?: { files: string[]; kernelNames?: string[] };
   /** The SNAT chain (by iptables flavour) and destination rules for pod traffic to the LAN. */
   snat?: SnatRecord;
-  dhcp?: { ifname: string; pidFile: string };
+  /** The DHCP client holding the LNI's lease (older state files: dhclient). */
+  dhcp?: { ifname: string; pidFile?: string; client?: DhcpClientName };
   join?: { method: string; nodeIp: string; labels: Record<string, string>; at: string };
   lastUp?: { at: string; ok: boolean; durationMs: number; message?: string };
 }

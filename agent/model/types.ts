@@ -99,6 +99,11 @@ export interface LanAddress {
   prefixLength: number;
   gateway?: string;
   source: 'static' | 'dhcp' | 'pool';
+  /**
+   * The network manager that puts this (DHCP) address on the LNI and takes it off: the agent then never adds or
+   * removes it, it follows it (table, rule, SNAT). Undefined: the agent places the address (dhclient's hook too).
+   */
+  managedBy?: 'networkd' | 'networkmanager';
 }
 
 export interface DesiredHost {

@@ -55,7 +55,13 @@ describe('diagnose', () => {
       const since = lastSeq(lab);
       const d = await diagnoseJson(lab, node);
       expect(d.run.exitCode, d.run.stdout).toBe(0);
-      const notPass = d.report.checks.filter((c) => c.status !== 'pass' && c.id !== 'imds.latency');
+      // Static addressing: the DHCP client check has nothing to look at.
+      const notPass = d.report.checks.filter(
+        (c) =>
+          c.status !== 'pass' &&
+          c.id !== 'imds.latency' &&
+          !(c.id === 'lni.dhcp-client' && c.status === 'skip'),
+      );
       expect(notPass, JSON.stringify(notPass, null, 2)).toEqual([]);
       expect(d.report.instanceId).toBe(node.instanceId);
       expect(d.check('routing.replies-via-lni').observed).toContain(
@@ -310,14 +316,17 @@ describe('diagnose', () => {
     expect(d.check('lni.interface').observed).toContain('no interface is attached at device index 1');
   });
 
-  it('preflight runs only placement, AMI, subnet and permissions, and fails on a denied action', async () => {
+  it('preflight runs only placement, AMI, subnet, the DHCP client and permissions, and fails on a denied action', async () => {
     const ok = await diagnoseJson(lab, fresh, { command: 'preflight' });
     expect(ok.report.command).toBe('preflight');
     expect(ok.run.exitCode).toBe(0);
     expect(new Set(ok.report.checks.map((c) => c.group))).toEqual(
       new Set(['placement', 'ami', 'lni', 'permissions']),
     );
-    expect(ok.report.checks.filter((c) => c.group === 'lni').map((c) => c.id)).toEqual(['lni.subnet']);
+    expect(ok.report.checks.filter((c) => c.group === 'lni').map((c) => c.id)).toEqual([
+      'lni.subnet',
+      'lni.dhcp-client',
+    ]);
     lab.state.deny('DescribeImages');
     try {
       const denied = await diagnoseJson(lab, fresh, { command: 'preflight' });

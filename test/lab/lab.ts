@@ -13,7 +13,13 @@ import { type RunningServer, serve } from './ec2/http-util.ts';
 import { createEc2Handler, type Ec2Handler } from './ec2/server.ts';
 import { Ec2State } from './ec2/state.ts';
 import { createImdsHandler, type ImdsHandler } from './imds/server.ts';
-import { type IfaceNaming, LAB_ADDRS, LabNetwork, nodePrimaryIp } from './net/index.ts';
+import {
+  type DhcpServerOptions,
+  type IfaceNaming,
+  LAB_ADDRS,
+  LabNetwork,
+  nodePrimaryIp,
+} from './net/index.ts';
 import { al2UdevName, ec2ifup } from './os/ec2-net-utils-v1.ts';
 import { type NodeOs, startNetworkd, startNetworkManager } from './os/node-os.ts';
 import type { NodeadmResult } from './os/nodeadm.ts';
@@ -72,7 +78,7 @@ export interface LabOptions {
   timings?: Partial<LabTimings>;
   /** Hot-plugged NIC names per node (1-based); default odd nodes ethN, even nodes ensN+5. */
   naming?: (n: number) => IfaceNaming | undefined;
-  dhcp?: boolean;
+  dhcp?: boolean | DhcpServerOptions;
   distro?: LabDistro;
   /**
    * Auto Scaling groups and hooks, or a function of the nodes' instance ids (node N at index N-1) returning

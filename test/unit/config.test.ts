@@ -22,7 +22,7 @@ describe('config', () => {
   it('fills every default from the schema', () => {
     const c = validateConfig({ cluster: { name: 'edge' } });
     expect(c.lni.mtu).toBe(1500);
-    expect(c.addressing).toEqual({ mode: 'dhcp', timeoutSeconds: 30 });
+    expect(c.addressing).toEqual({ mode: 'dhcp', timeoutSeconds: 30, client: 'auto' });
     expect(c.routes).toEqual({ onPrem: [], table: 200, rulePriority: 2000 });
     expect(c.sysctls).toEqual({ arpIgnore: 1, arpAnnounce: 2, rpFilter: 2 });
     expect(c.join.mode).toBe('auto');

@@ -1,5 +1,7 @@
 // Host-side checks: the LNI link/address/sysctls, policy rule and table, where replies go, default route, gateway
 // ARP, pod SNAT.
+
+import { detectDistro } from '../../adapters/os-release.ts';
 import { fail, pass, skip } from '../../model/checks.ts';
 import {
   defaultRouteCheck,
@@ -9,6 +11,8 @@ import {
   replyRouteCheck,
   replyTargets,
 } from '../../model/checks-host.ts';
+import { pickDhcpClient } from '../../model/dhcp-client.ts';
+import { dhcpClientsAvailable } from '../fence.ts';
 import { snatDrift } from '../snat.ts';
 import { BOUNDS, type CheckDef, type DiagnoseContext, within } from './context.ts';
 
@@ -31,6 +35,23 @@ const fromDiff = (id: HostCheckId, group: 'lni' | 'routing', title: string): Che
 });
 
 export const hostCheckDefs: CheckDef[] = [
+  {
+    id: 'lni.dhcp-client',
+    group: 'lni',
+    title: 'the DHCP client that gives the LNI its lease (addressing.mode dhcp)',
+    timeoutMs: BOUNDS.files + BOUNDS.host,
+    async run(ctx) {
+      const a = ctx.config.addressing;
+      if (a.mode !== 'dhcp') return skip(`addressing.mode is ${a.mode}: no DHCP client needed`);
+      const [{ distro }, available] = await Promise.all([
+        within(BOUNDS.files, 'files', 'os-release', detectDistro(ctx.deps.files)),
+        within(BOUNDS.host, 'host', 'processes', dhcpClientsAvailable(ctx.deps)),
+      ]);
+      const choice = pickDhcpClient(a.client, distro, available);
+      if ('problem' in choice) return fail(choice.problem, 'a DHCP client for the LNI', choice.hint);
+      return pass(`${choice.client} (${choice.why})`);
+    },
+  },
   {
     id: 'lni.interface',
     group: 'lni',

@@ -10,6 +10,7 @@ export {
 export { type IpLink, type LinkCounters, linkByMac, linkCounters, listLinks, nsExec } from './ip.ts';
 export {
   type DhcpLease,
+  type DhcpServerOptions,
   type HttpService,
   LAB_ADDRS,
   type LabNamespaces,

@@ -1,5 +1,5 @@
 // The lab network on real namespaces: VPC router, N nodes, on-prem LAN, device, dnsmasq; teardown by record.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,8 +67,8 @@ export interface LabNetworkOptions {
   /** Namespace name prefix (default `ona` + 5 random base36 characters). */
   prefix?: string;
   nodes: LabNodeSpec[];
-  /** Run dnsmasq in the dhcp namespace (default true). */
-  dhcp?: boolean;
+  /** Run dnsmasq in the dhcp namespace (default true), optionally with its lease times. */
+  dhcp?: boolean | DhcpServerOptions;
   /** Where the leftover record is kept (default /run/ona-lab). */
   leftoverDir?: string;
 }
@@ -81,6 +81,14 @@ export interface LabNamespaces {
   dhcp: string;
   /** Node namespaces, node 1 first. */
   nodes: string[];
+}
+
+export interface DhcpServerOptions {
+  /** Lease time (dnsmasq's minimum is 120 s; default 10 min). */
+  leaseSeconds?: number;
+  /** T1 and T2 (DHCP options 58/59) sent with every lease: when clients renew and rebind. */
+  renewSeconds?: number;
+  rebindSeconds?: number;
 }
 
 export interface DhcpLease {
@@ -183,7 +191,16 @@ export class LabNetwork {
   #dhcpLog = '';
   #destroyed = false;
 
-  private constructor(prefix: string, nodes: readonly LabNodeSpec[], dhcp: boolean, leftoverDir: string) {
+  readonly #dhcpOptions: DhcpServerOptions;
+  #dnsmasqPid: number | undefined;
+
+  private constructor(
+    prefix: string,
+    nodes: readonly LabNodeSpec[],
+    dhcp: boolean | DhcpServerOptions,
+    leftoverDir: string,
+  ) {
+    this.#dhcpOptions = typeof dhcp === 'object' ? dhcp : {};
     this.prefix = prefix;
     this.#nodes = nodes;
     this.#leftoverDir = leftoverDir;
@@ -200,7 +217,7 @@ export class LabNetwork {
       this.ns.lan,
       this.ns.dev,
       ...this.ns.nodes,
-      ...(dhcp ? [this.ns.dhcp] : []),
+      ...(dhcp !== false ? [this.ns.dhcp] : []),
     ];
     this.#record = {
       prefix,
@@ -342,6 +359,8 @@ export class LabNetwork {
 
   async #startDnsmasq(): Promise<void> {
     const { first, last } = LAB_ADDRS.dhcpRange;
+    const { leaseSeconds = 600, renewSeconds, rebindSeconds } = this.#dhcpOptions;
+    writeFileSync(this.dhcpHostsFile, '');
     const sub = this.spawnIn(this.ns.dhcp, 'dnsmasq', [
       '--keep-in-foreground',
       '--log-facility=-',
@@ -354,8 +373,12 @@ export class LabNetwork {
       // No ping-before-offer (a 3 s wait per new lease); static lab hosts sit outside the range anyway.
       '--no-ping',
       '--log-dhcp',
-      `--dhcp-range=${first},${last},255.255.255.0,10m`,
+      `--dhcp-range=${first},${last},255.255.255.0,${leaseSeconds}s`,
       `--dhcp-option=option:router,${LAB_ADDRS.lanGateway}`,
+      ...(renewSeconds ? [`--dhcp-option=option:T1,${renewSeconds}`] : []),
+      ...(rebindSeconds ? [`--dhcp-option=option:T2,${rebindSeconds}`] : []),
+      // Re-read on SIGHUP: setDhcpHost() moves a client to another address at its next renewal.
+      `--dhcp-hostsfile=${this.dhcpHostsFile}`,
       `--dhcp-leasefile=${this.dhcpLeaseFile}`,
       `--pid-file=${join(this.tmpDir, 'dnsmasq.pid')}`,
     ]);
@@ -363,6 +386,23 @@ export class LabNetwork {
       this.#dhcpLog += chunk.toString();
     });
     await waitForOutput(sub, 'stderr', /DHCP, IP range/, 'dnsmasq');
+    this.#dnsmasqPid = sub.pid;
+  }
+
+  get dhcpHostsFile(): string {
+    return join(this.tmpDir, 'dnsmasq.hosts');
+  }
+
+  /**
+   * Gives MAC a fixed address from now on (dnsmasq --dhcp-hostsfile, re-read on SIGHUP): at the client's next
+   * renewal dnsmasq refuses the old address (DHCPNAK) and the client's new DISCOVER gets this one.
+   */
+  setDhcpHost(mac: string, ip: string): void {
+    const lines = readFileSync(this.dhcpHostsFile, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith(`${mac},`));
+    writeFileSync(this.dhcpHostsFile, `${[...lines, `${mac},${ip}`].join('\n')}\n`);
+    if (this.#dnsmasqPid) process.kill(this.#dnsmasqPid, 'SIGHUP');
   }
 
   /** The node namespace of node N (1-based) or of an instance id. */
