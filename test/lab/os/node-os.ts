@@ -6,7 +6,7 @@
 // reads its configuration, so what the agent writes under paths.hostRoot is what the manager reads. The system
 // bus socket sits in the node's directory; the agent reaches it through DBUS_SYSTEM_BUS_ADDRESS (networkctl and
 // nmcli read it). Everything started here runs in the node's namespace and is killed by PID at teardown.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabNetwork } from '../net/index.ts';
@@ -100,6 +100,9 @@ export async function startNodeOs(net: LabNetwork, node: NodeOsNode, opts: Start
     'nsenter',
     inNs('dbus-daemon', [`--config-file=${busConf}`, '--nofork', '--nopidfile']),
   );
+  // NetworkManager gives up at once without a bus (networkd waits for one): start the manager once it listens.
+  for (let i = 0; i < 200 && !(await stat(join(busDir, 'system_bus_socket')).catch(() => undefined)); i++)
+    await sleep(25);
   let managerLog = '';
   const manager = net.spawnIn(
     node.ns,
