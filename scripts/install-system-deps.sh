@@ -3,15 +3,19 @@
 set -euo pipefail
 # systemd (systemd-networkd), dbus and network-manager: the lab runs the node's real network managers in a node's
 # namespaces (test/lab/os); util-linux gives unshare/nsenter.
+# qemu-system-x86, busybox-static, cpio and kmod: the kernel lab boots Debian's kernel (unpacked by
+# scripts/kernel-lab/prepare.sh) for the tests that need 802.1Q VLANs and ipvlan (test/kernel).
 PKGS=(iproute2 iputils-ping iputils-arping dnsmasq-base iptables awscli tcpdump procps
       systemd dbus network-manager util-linux qemu-user-static libc6-arm64-cross rpm binutils curl
-      isc-dhcp-client strace time)
+      isc-dhcp-client strace time qemu-system-x86 busybox-static cpio kmod)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#missing[@]} -eq 0 ]; then
+  exec bash "$(dirname "$0")/kernel-lab/prepare.sh"
+fi
 echo "installing system packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
@@ -25,3 +29,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 trap '[ -z "$guard" ] || $SUDO rm -f "$guard"' EXIT
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+bash "$(dirname "$0")/kernel-lab/prepare.sh"
