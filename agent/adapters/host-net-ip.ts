@@ -178,10 +178,28 @@ export class IpHostNet implements HostNet {
     };
   }
 
+  /**
+   * In the order given: sysctls are written, the other steps go to `ip -batch`, one batch per run of them — one
+   * `ip` in the usual case (sysctls, then links, addresses, routes, rule), two with a new VLAN, whose sysctls can
+   * only be written once its link exists.
+   */
   async apply(steps: HostStep[]): Promise<void> {
-    // sysctls go first (diffHost orders them so), then everything else in one ip -batch.
+    let lines: string[] = [];
+    const flush = async () => {
+      if (!lines.length) return;
+      const batch = lines;
+      lines = [];
+      const r = await this.runner.run('ip', ['-batch', '-'], { input: `${batch.join('\n')}\n` });
+      if (r.exitCode !== 0)
+        throw new HostNetworkError(`ip -batch failed: ${r.stderr || r.stdout}`, { batch });
+    };
     for (const s of steps) {
-      if (s.kind !== 'sysctl') continue;
+      if (s.kind !== 'sysctl') {
+        const line = stepToBatchLine(s);
+        if (line !== undefined) lines.push(line);
+        continue;
+      }
+      await flush();
       try {
         await writeFile(`${this.procSys}/${s.key}`, s.value);
       } catch (err) {
@@ -190,11 +208,7 @@ export class IpHostNet implements HostNet {
         });
       }
     }
-    const lines = steps.map(stepToBatchLine).filter((l): l is string => l !== undefined);
-    if (!lines.length) return;
-    const r = await this.runner.run('ip', ['-batch', '-'], { input: `${lines.join('\n')}\n` });
-    if (r.exitCode !== 0)
-      throw new HostNetworkError(`ip -batch failed: ${r.stderr || r.stdout}`, { batch: lines });
+    await flush();
   }
 
   async routeGet(input: { to: string; from?: string }): Promise<RouteFacts | undefined> {

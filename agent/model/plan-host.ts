@@ -69,12 +69,18 @@ function sameDst(a: string, b: string): boolean {
  */
 export function diffHost(observed: HostFacts, d: DesiredHost): HostStep[] {
   const steps: HostStep[] = [];
-  for (const [key, value] of Object.entries(d.sysctls))
-    if (observed.sysctls[key] !== value) steps.push({ kind: 'sysctl', key, value });
+  // A VLAN's sysctls exist only once its link does: the parent's first, then the VLAN link, then its sysctls.
+  const onVlan = (key: string) => Boolean(d.vlan && key.includes(`/${d.vlan.name}/`));
+  const sysctlSteps = (vlan: boolean) =>
+    Object.entries(d.sysctls)
+      .filter(([key, value]) => onVlan(key) === vlan && observed.sysctls[key] !== value)
+      .map(([key, value]): HostStep => ({ kind: 'sysctl', key, value }));
+  steps.push(...sysctlSteps(false));
 
   const lni = observed.links.find((l) => l.name === d.lniName);
   if (d.vlan && !observed.links.some((l) => l.name === d.vlan?.name))
     steps.push({ kind: 'vlan-add', parent: d.lniName, ifname: d.vlan.name, id: d.vlan.id });
+  steps.push(...sysctlSteps(true));
   for (const name of d.vlan ? [d.lniName, d.vlan.name] : [d.lniName]) {
     const link = name === d.lniName ? lni : observed.links.find((l) => l.name === name);
     if (link?.mtu !== d.mtu) steps.push({ kind: 'link-mtu', ifname: name, mtu: d.mtu });

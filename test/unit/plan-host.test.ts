@@ -100,6 +100,16 @@ describe('diffHost', () => {
     expect(steps).toContainEqual({ kind: 'vlan-add', parent: 'ens6', ifname: 'ens6.42', id: 42 });
     expect(steps).toContainEqual({ kind: 'addr-del', ifname: 'ens6', cidr: '192.0.2.10/24' });
     expect(steps).toContainEqual({ kind: 'addr-add', ifname: 'ens6.42', cidr: '192.0.2.10/24' });
+    // The VLAN link exists before anything writes its sysctls (/proc/sys/net/ipv4/conf/ens6.42 appears with it);
+    // the parent's are still written before any link comes up.
+    const at = (pred: (x: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
+    const vlanAdd = at((x) => x.kind === 'vlan-add');
+    const vlanSysctls = steps.flatMap((x, i) => (x.kind === 'sysctl' && x.key.includes('/ens6.42/') ? [i] : []));
+    const parentSysctls = steps.flatMap((x, i) => (x.kind === 'sysctl' && x.key.includes('/ens6/') ? [i] : []));
+    expect(vlanSysctls).toHaveLength(3);
+    for (const i of vlanSysctls) expect(i).toBeGreaterThan(vlanAdd);
+    const firstUp = at((x) => x.kind === 'link-up');
+    for (const i of [...parentSysctls, ...vlanSysctls]) expect(i).toBeLessThan(firstUp === -1 ? Infinity : firstUp);
   });
 
   it('undoes exactly what it put in place', () => {

@@ -405,6 +405,28 @@ export class LabNetwork {
     if (this.#dnsmasqPid) process.kill(this.#dnsmasqPid, 'SIGHUP');
   }
 
+  /**
+   * Another host on the LAN bridge (untagged, like the device): namespace `<prefix>-<suffix>` with `eth0` and
+   * ADDRESS, recorded so teardown removes it.
+   */
+  async addLanHost(suffix: string, address: string): Promise<string> {
+    if (!NAME_RE.test(suffix)) throw new Error(`host suffix ${suffix} must match ${NAME_RE}`);
+    const ns = `${this.prefix}-${suffix}`;
+    this.#record.namespaces.push(ns);
+    writeLabRecord(this.#record, this.#leftoverDir);
+    await this.#addNamespace(ns);
+    await nsExec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    const peer = `${suffix}eth0`.slice(0, 15);
+    await ipBatch(ns, [
+      'link set lo up',
+      `link add name eth0 type veth peer name ${peer} netns ${this.ns.lan}`,
+      `addr add ${address} dev eth0`,
+      'link set eth0 up',
+    ]);
+    await ipBatch(this.ns.lan, [`link set dev ${peer} master br0 up`]);
+    return ns;
+  }
+
   /** The node namespace of node N (1-based) or of an instance id. */
   nodeNs(which: number | string): string {
     const i = typeof which === 'number' ? which - 1 : this.#nodes.findIndex((n) => n.instanceId === which);

@@ -12,7 +12,10 @@ import { CNI_VETH_PREFIX, type IptablesTool, installVpcCniRules, setUpSecondaryE
 export const LAB_VPC_CIDR = '10.20.0.0/16';
 export const POD_PORT = 8080;
 /** Service IPs from the LAN, announced on the LNI; the first DNATs to the primary-ENI pod, the second to the other. */
-export const SERVICE_IPS = { primaryEniPod: '192.0.2.240', secondaryEniPod: '192.0.2.241' } as const;
+export const SERVICE_IPS: { primaryEniPod: string; secondaryEniPod: string } = {
+  primaryEniPod: '192.0.2.240',
+  secondaryEniPod: '192.0.2.241',
+};
 /** Device index and route table (device + 1) of the secondary ENI, as the VPC CNI numbers them. */
 const SECONDARY = { deviceIndex: 2, table: 3 };
 
@@ -61,9 +64,9 @@ async function attachSecondaryEni(lab: Lab, node: LabNode): Promise<{ ifname: st
 export async function setUpNodeWorkloads(
   lab: Lab,
   node: LabNode,
-  opts: { lniName?: string; iptables?: IptablesTool } = {},
+  opts: { lniName?: string; iptables?: IptablesTool; serviceIps?: typeof SERVICE_IPS } = {},
 ): Promise<NodeWorkloads> {
-  const { lniName, iptables = 'iptables' } = opts;
+  const { lniName, iptables = 'iptables', serviceIps = SERVICE_IPS } = opts;
   // EKS AMIs forward IPv4 (pods are routed, not bridged); lab nodes start without it.
   await lab.net.exec(node.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
   const secondaryEni = await attachSecondaryEni(lab, node);
@@ -88,8 +91,8 @@ export async function setUpNodeWorkloads(
   ]);
   await Promise.all([primaryEniPod.serveHttp(POD_PORT), secondaryEniPod.serveHttp(POD_PORT)]);
   const services = [
-    { id: 'PODA', ip: SERVICE_IPS.primaryEniPod, pod: primaryEniPod },
-    { id: 'PODB', ip: SERVICE_IPS.secondaryEniPod, pod: secondaryEniPod },
+    { id: 'PODA', ip: serviceIps.primaryEniPod, pod: primaryEniPod },
+    { id: 'PODB', ip: serviceIps.secondaryEniPod, pod: secondaryEniPod },
   ];
   for (const s of services)
     await addLoadBalancerService(
@@ -104,7 +107,7 @@ export async function setUpNodeWorkloads(
       iptables,
     );
   const speaker = lniName
-    ? await startL2Speaker(lab.net, node.ns, lniName, Object.values(SERVICE_IPS))
+    ? await startL2Speaker(lab.net, node.ns, lniName, Object.values(serviceIps))
     : undefined;
   return { primaryEniPod, secondaryEniPod, secondaryEni, speaker };
 }
