@@ -8,6 +8,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { configSchema } from '../../agent/config/schema.ts';
+import { vlanName } from '../../agent/model/plan-host.ts';
 import { lniLabels } from '../../agent/model/plan-join.ts';
 import {
   ipAddressPoolSchema,
@@ -146,5 +147,37 @@ describe('examples/', () => {
     };
     expect(svc.spec?.selector).toEqual(template.metadata.labels);
     expect(template.spec.nodeSelector).toEqual({ 'outposts-node-agent/lni-interface': lniName });
+  });
+});
+
+describe('examples/vlan/ (lni.vlan: 42)', () => {
+  const VLAN_DIR = join(DIR, 'vlan');
+  const vlanDocs = readdirSync(VLAN_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(VLAN_DIR, file), 'utf8')).map((d) => ({
+        ...(d.toJS() as Doc),
+        file,
+      })),
+    );
+  const ifname = vlanName(configSchema.parse({}).lni.name, 42);
+
+  it.each(vlanDocs.map((d) => [`${d.file}: ${d.kind} ${d.metadata.name}`, d] as const))(
+    '%s is valid',
+    (_n, d) => {
+      expect(() => validate(strip(d))).not.toThrow();
+    },
+  );
+
+  it('names the VLAN sub-interface the agent makes and labels (lni0.42), for MetalLB and Multus alike', () => {
+    expect(ifname).toBe('lni0.42');
+    const adv = vlanDocs.find((d) => d.kind === 'L2Advertisement');
+    expect(adv?.spec?.interfaces).toEqual([ifname]);
+    const selectors = adv?.spec?.nodeSelectors as { matchLabels: Record<string, string> }[];
+    expect(selectors[0]?.matchLabels['outposts-node-agent/lni-interface']).toBe(ifname);
+    const nads = vlanDocs.filter((d) => d.kind === 'NetworkAttachmentDefinition');
+    expect(nads).toHaveLength(1);
+    for (const nad of nads)
+      expect(cniConfig(nad)).toMatchObject({ type: 'ipvlan', master: ifname, mode: 'l2' });
   });
 });
