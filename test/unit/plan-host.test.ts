@@ -104,12 +104,17 @@ describe('diffHost', () => {
     // the parent's are still written before any link comes up.
     const at = (pred: (x: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
     const vlanAdd = at((x) => x.kind === 'vlan-add');
-    const vlanSysctls = steps.flatMap((x, i) => (x.kind === 'sysctl' && x.key.includes('/ens6.42/') ? [i] : []));
-    const parentSysctls = steps.flatMap((x, i) => (x.kind === 'sysctl' && x.key.includes('/ens6/') ? [i] : []));
+    const vlanSysctls = steps.flatMap((x, i) =>
+      x.kind === 'sysctl' && x.key.includes('/ens6.42/') ? [i] : [],
+    );
+    const parentSysctls = steps.flatMap((x, i) =>
+      x.kind === 'sysctl' && x.key.includes('/ens6/') ? [i] : [],
+    );
     expect(vlanSysctls).toHaveLength(3);
     for (const i of vlanSysctls) expect(i).toBeGreaterThan(vlanAdd);
     const firstUp = at((x) => x.kind === 'link-up');
-    for (const i of [...parentSysctls, ...vlanSysctls]) expect(i).toBeLessThan(firstUp === -1 ? Infinity : firstUp);
+    for (const i of [...parentSysctls, ...vlanSysctls])
+      expect(i).toBeLessThan(firstUp === -1 ? Infinity : firstUp);
   });
 
   it('undoes exactly what it put in place', () => {

@@ -415,7 +415,11 @@ export class LabNetwork {
     this.#record.namespaces.push(ns);
     writeLabRecord(this.#record, this.#leftoverDir);
     await this.#addNamespace(ns);
-    await nsExec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await nsExec(ns, 'sysctl', [
+      '-qw',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
     const peer = `${suffix}eth0`.slice(0, 15);
     await ipBatch(ns, [
       'link set lo up',
