@@ -11,8 +11,6 @@ export const ExitCode = {
   lockBusy: 7,
   /** `diagnose`: at least one check failed. */
   checksFailed: 8,
-  /** The command exists but is not built yet. */
-  notImplemented: 9,
   /** Stopped by SIGTERM/SIGINT between steps. */
   interrupted: 10,
   /** The environment cannot host an LNI (not on an outpost, subnet without an LNI device index, ...). */
@@ -65,17 +63,6 @@ export class JoinError extends AgentError {
 export class LockBusyError extends AgentError {
   override readonly exitCode = ExitCode.lockBusy;
   override readonly kind = 'lock-busy';
-}
-export class ChecksFailedError extends AgentError {
-  override readonly exitCode = ExitCode.checksFailed;
-  override readonly kind = 'checks-failed';
-}
-export class NotImplementedError extends AgentError {
-  override readonly exitCode = ExitCode.notImplemented;
-  override readonly kind = 'not-implemented';
-  constructor(command: string) {
-    super(`'${command}' is not built yet in this version of outposts-node-agent`);
-  }
 }
 export class InterruptedError extends AgentError {
   override readonly exitCode = ExitCode.interrupted;

@@ -32,7 +32,7 @@ export function buildCli(argv: string[]): Argv {
     .command(
       'up',
       'discover, own exactly one LNI, configure it on the host, join EKS',
-      {},
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
       wrap(lazy(() => import('./cli/up.ts'))),
     )
     .command(

@@ -4,7 +4,27 @@ import { ImdsError } from '../errors.ts';
 import type { Imds, ImdsExchange, ImdsProbe } from '../ports/imds.ts';
 
 function statusOf(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const e = err as { $metadata?: { httpStatusCode?: number }; statusCode?: number; message?: string };
+  const inText = /status code (\d{3})/.exec(e?.message ?? '')?.[1];
+  return e?.$metadata?.httpStatusCode ?? e?.statusCode ?? (inText ? Number(inText) : undefined);
+}
+
+const CHECKS =
+  'check that this is an EC2 instance, that instance metadata is enabled (`aws ec2 describe-instances` → MetadataOptions.HttpEndpoint; `aws ec2 modify-instance-metadata-options --http-endpoint enabled`), and, in a container, that the hop limit (HttpPutResponseHopLimit) is at least 2';
+
+/** What went wrong with IMDS, in words an operator can act on (never the SDK's internals). */
+export function imdsProblem(what: string, err: unknown): string {
+  const status = statusOf(err);
+  const text = String((err as Error)?.message ?? err);
+  if (status === 403)
+    return `IMDS refused ${what} (HTTP 403): instance metadata is disabled for this instance or blocks this caller; ${CHECKS}`;
+  if (status === 401) return `IMDS rejected the IMDSv2 token for ${what} (HTTP 401) twice; ${CHECKS}`;
+  if (status) return `IMDS answered HTTP ${status} for ${what}; ${CHECKS}`;
+  if (/timeout|timed out|ETIMEDOUT|exceeded/i.test(text))
+    return `IMDS did not answer ${what} in time; ${CHECKS}`;
+  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET/i.test(text))
+    return `IMDS cannot be reached for ${what}; ${CHECKS}`;
+  return `IMDS ${what} failed; ${CHECKS}`;
 }
 
 export interface ImdsOptions {
@@ -35,7 +55,7 @@ export class SdkImds implements Imds {
       return await this.tokens.fetchMetadataToken();
     } catch (err) {
       throw new ImdsError(
-        `IMDSv2 token request failed: ${(err as Error).message}`,
+        imdsProblem('the IMDSv2 token request', err),
         { status: statusOf(err) },
         { cause: err },
       );
@@ -58,9 +78,11 @@ export class SdkImds implements Imds {
           continue;
         }
         throw new ImdsError(
-          `IMDS ${path} failed: ${(err as Error).message}`,
+          imdsProblem(`meta-data path ${path.replace(/^meta-data\//, '')}`, err),
           { path, status },
-          { cause: err },
+          {
+            cause: err,
+          },
         );
       }
     }

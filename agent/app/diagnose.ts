@@ -1,4 +1,5 @@
 // `diagnose` and `preflight`: run read-only checks concurrently, each within its bound and all within BOUNDS.total.
+import type { ConfigProblem } from '../config/loader.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import {
   type CheckGroup,
@@ -13,6 +14,7 @@ import {
 import { VERSION } from '../version.ts';
 import { agentChecks } from './checks/agent.ts';
 import { cloudChecks } from './checks/cloud.ts';
+import { configChecks } from './checks/config.ts';
 import {
   BOUNDS,
   type CheckDef,
@@ -30,6 +32,7 @@ import { permissionChecks } from './checks/permissions.ts';
 
 /** Every check, in report order. */
 export const CHECKS: readonly CheckDef[] = [
+  ...configChecks,
   ...imdsChecks,
   ...cloudChecks.filter((c) => c.group !== 'lni'),
   ...cloudChecks.filter((c) => c.group === 'lni'),
@@ -42,8 +45,9 @@ export const CHECKS: readonly CheckDef[] = [
 /** What can be checked before `up` changes anything: placement, AMI, LNI subnet, DHCP client, permissions. */
 export const PREFLIGHT_CHECKS: readonly CheckDef[] = CHECKS.filter(
   (c) =>
-    ['placement.outpost', 'ami.single-snapshot', 'lni.subnet', 'lni.dhcp-client'].includes(c.id) ||
-    c.group === 'permissions',
+    ['config.valid', 'placement.outpost', 'ami.single-snapshot', 'lni.subnet', 'lni.dhcp-client'].includes(
+      c.id,
+    ) || c.group === 'permissions',
 );
 
 const HINTS: Record<Source, string> = {
@@ -62,6 +66,7 @@ const SOURCE_OF: Record<CheckGroup, Source> = {
   kubernetes: 'files',
   permissions: 'ec2',
   agent: 'files',
+  config: 'files',
 };
 
 async function runCheck(def: CheckDef, ctx: DiagnoseContext, deadline: number): Promise<CheckResult> {
@@ -95,8 +100,9 @@ export async function runChecks(
   checks: readonly CheckDef[],
   config: AgentConfig,
   deps: DiagnoseDeps,
+  configProblems: readonly ConfigProblem[] = [],
 ): Promise<DiagnoseReport> {
-  const ctx = new DiagnoseContext(config, deps);
+  const ctx = new DiagnoseContext(config, deps, configProblems);
   const started = deps.clock.now();
   const deadline = started + BOUNDS.total;
   deps.log.debug({ checks: checks.length, boundMs: BOUNDS.total }, `${command}: start`);
@@ -122,11 +128,19 @@ export async function runChecks(
 }
 
 /** Every check; read-only (DryRun calls, `ip -json`, `ip route get`, one ARP probe, files). */
-export function diagnose(config: AgentConfig, deps: DiagnoseDeps): Promise<DiagnoseReport> {
-  return runChecks('diagnose', CHECKS, config, deps);
+export function diagnose(
+  config: AgentConfig,
+  deps: DiagnoseDeps,
+  configProblems: readonly ConfigProblem[] = [],
+): Promise<DiagnoseReport> {
+  return runChecks('diagnose', CHECKS, config, deps, configProblems);
 }
 
 /** The preflight checks as a report (the `preflight` command prints it). */
-export function preflightReport(config: AgentConfig, deps: DiagnoseDeps): Promise<DiagnoseReport> {
-  return runChecks('preflight', PREFLIGHT_CHECKS, config, deps);
+export function preflightReport(
+  config: AgentConfig,
+  deps: DiagnoseDeps,
+  configProblems: readonly ConfigProblem[] = [],
+): Promise<DiagnoseReport> {
+  return runChecks('preflight', PREFLIGHT_CHECKS, config, deps, configProblems);
 }

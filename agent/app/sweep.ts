@@ -1,6 +1,7 @@
 // `sweep`: delete unattached ENIs that carry this agent's tags and whose owner instance is gone.
 
 import type { AgentConfig } from '../config/schema.ts';
+import { ImdsError } from '../errors.ts';
 import { judgeOrphans, type SweepVerdict } from '../model/sweep.ts';
 import { TAG_OWNER } from '../model/tags.ts';
 import type { Deps } from './deps.ts';
@@ -23,7 +24,9 @@ export async function sweep(
 ): Promise<SweepResult> {
   const region = opts.region ?? (await deps.imds.get('meta-data/placement/region'))?.trim();
   if (!region)
-    throw new Error('cannot tell the region: IMDS has no placement/region and --region was not given');
+    throw new ImdsError(
+      'cannot tell the region: IMDS has no meta-data/placement/region and --region was not given',
+    );
   const ec2 = deps.ec2(region);
   const tagged = await ec2.describeNetworkInterfaces({
     filters: { 'tag-key': [TAG_OWNER], status: ['available'] },

@@ -9,8 +9,9 @@ export async function runReport(
   args: GlobalArgs & { json?: boolean },
   which: typeof diagnose | typeof preflightReport,
 ): Promise<number> {
-  const ctx = await commandContext(args);
-  const report = await which(ctx.config, buildDiagnoseDeps(ctx.config, ctx.log));
+  // A broken config is the moment diagnose is needed most: it reports it (config.valid) and runs the rest.
+  const ctx = await commandContext(args, { lenient: true });
+  const report = await which(ctx.config, buildDiagnoseDeps(ctx.config, ctx.log), ctx.problems);
   const tty = Boolean(process.stdout.isTTY);
   process.stdout.write(
     args.json

@@ -2,10 +2,11 @@
 import { buildDeps } from '../app/deps.ts';
 import { releaseOnStop } from '../app/lifecycle-hook.ts';
 import { type ReleaseReason, release } from '../app/release.ts';
-import { commandContext, type GlobalArgs, withStopSignal } from './common.ts';
+import { commandContext, type GlobalArgs, warnProblems, withStopSignal } from './common.ts';
 
 export async function run(args: GlobalArgs & { reason: ReleaseReason; json?: boolean }): Promise<void> {
-  const ctx = await commandContext(args);
+  const ctx = await commandContext(args, { lenient: true });
+  warnProblems(ctx, 'release');
   await withStopSignal(async (signal) => {
     const deps = buildDeps(ctx.config, ctx.log);
     const result =

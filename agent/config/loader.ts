@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { cidrContains, ipToInt, parseCidr } from '../model/ipv4.ts';
+import { describeParameters } from './docs.ts';
 import { type AgentConfig, configSchema } from './schema.ts';
 
 export const ENV_PREFIX = 'OUTPOSTS_NODE_AGENT__';
@@ -88,23 +89,91 @@ function valueAt(tree: unknown, path: PropertyKey[]): unknown {
   return node;
 }
 
-function problemsOf(error: z.ZodError, input: unknown) {
+export interface ConfigProblem {
+  key: string;
+  message: string;
+  value?: unknown;
+}
+
+const ARTICLE: Record<string, string> = {
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  record: 'a mapping',
+};
+const FORMAT: Record<string, string> = { url: 'a URL (https://…)', base64: 'base64 text' };
+
+/** The keys a mapping at `path` takes (from the schema's own parameter list), for "unknown key" messages. */
+function allowedKeys(path: PropertyKey[]): string[] {
+  const prefix = path.length ? `${path.join('.')}.` : '';
+  const keys = describeParameters()
+    .map((p) => p.key.replace(/ \(mode \w+\)$/, ''))
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length).split('.')[0] ?? '');
+  return [...new Set(keys)].filter(Boolean);
+}
+
+const quoted = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
+
+/** What a schema issue means in the config's own words: the allowed values or form, never the library's. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${ARTICLE[issue.expected] ?? issue.expected}`;
+    case 'invalid_value':
+      return `must be one of ${quoted(issue.values)}`;
+    case 'invalid_union': {
+      if ('discriminator' in issue && Array.isArray((issue as { options?: unknown[] }).options))
+        return `must be one of ${quoted((issue as { options: unknown[] }).options)}`;
+      const forms = issue.errors.flatMap((branch) =>
+        branch.map((i) =>
+          i.code === 'invalid_value'
+            ? quoted(i.values)
+            : i.code === 'invalid_type'
+              ? (ARTICLE[i.expected] ?? i.expected)
+              : '',
+        ),
+      );
+      return `must be ${forms.filter(Boolean).join(' or ')}`;
+    }
+    case 'too_small':
+      return issue.origin === 'number'
+        ? `must be at least ${issue.minimum}`
+        : `must have at least ${issue.minimum} character(s)`;
+    case 'too_big':
+      return issue.origin === 'number'
+        ? `must be at most ${issue.maximum}`
+        : `must have at most ${issue.maximum} character(s)`;
+    case 'invalid_format':
+      return `must be ${FORMAT[issue.format] ?? issue.format}`;
+    default:
+      return issue.message;
+  }
+}
+
+function problemsOf(error: z.ZodError, input: unknown): ConfigProblem[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((k) => ({
         key: [...issue.path, k].join('.'),
-        message: 'unknown key',
+        message: `unknown key (allowed here: ${allowedKeys(issue.path).join(', ')})`,
         value: valueAt(input, [...issue.path, k]),
       }));
     return [
-      { key: issue.path.join('.') || '(root)', message: issue.message, value: valueAt(input, issue.path) },
+      {
+        key: issue.path.join('.') || '(root)',
+        message: describeIssue(issue),
+        value: valueAt(input, issue.path),
+      },
     ];
   });
 }
 
 /** Rules that cross keys; the schema checks each key alone. */
-function crossChecks(c: AgentConfig) {
-  const problems: { key: string; message: string; value?: unknown }[] = [];
+function crossChecks(c: AgentConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const a = c.addressing;
   if (a.mode === 'static' && a.gateway) {
     const { address, prefixLength } = parseCidr(a.address);
@@ -138,12 +207,68 @@ function crossChecks(c: AgentConfig) {
   return problems;
 }
 
+/** An `addressing:` section without `mode` takes the default mode, dhcp (its other keys are then dhcp's). */
+function withDefaults(tree: unknown): unknown {
+  if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) return tree;
+  const addressing = (tree as Tree).addressing;
+  if (
+    typeof addressing === 'object' &&
+    addressing !== null &&
+    !Array.isArray(addressing) &&
+    !('mode' in addressing)
+  )
+    return { ...(tree as Tree), addressing: { mode: 'dhcp', ...addressing } };
+  return tree;
+}
+
 export function validateConfig(tree: unknown): AgentConfig {
-  const result = configSchema.safeParse(tree);
-  if (!result.success) throw new ConfigError(problemsOf(result.error, tree));
-  const problems = crossChecks(result.data);
+  const { config, problems } = validateLenient(tree);
   if (problems.length) throw new ConfigError(problems);
-  return result.data;
+  return config;
+}
+
+function deletePath(tree: Tree, path: PropertyKey[]): void {
+  // An array element takes its whole list with it (the list then has its default).
+  const cut = path.findIndex((k) => typeof k === 'number');
+  const at = cut === -1 ? path : path.slice(0, cut);
+  let node: unknown = tree;
+  for (const key of at.slice(0, -1)) {
+    if (typeof node !== 'object' || node === null) return;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  const last = at.at(-1);
+  if (last !== undefined && typeof node === 'object' && node !== null)
+    delete (node as Record<PropertyKey, unknown>)[last];
+}
+
+/**
+ * Every problem of the tree, and the config it gives when each bad key falls back to its default: what `diagnose`,
+ * `release`, `status` and `config` work with when the file has a mistake (each names the problems; `up` refuses).
+ */
+export function validateLenient(input: unknown): { config: AgentConfig; problems: ConfigProblem[] } {
+  let problems: ConfigProblem[] | undefined;
+  const tree = structuredClone(withDefaults(input) ?? {}) as Tree;
+  for (let round = 0; round < 20; round++) {
+    const result = configSchema.safeParse(withDefaults(tree));
+    // The problems are the input's own; later rounds (after dropping bad keys) only find the config to work with.
+    if (result.success) return { config: result.data, problems: problems ?? crossChecks(result.data) };
+    problems ??= problemsOf(result.error, tree);
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys')
+        for (const k of issue.keys) deletePath(tree, [...issue.path, k]);
+      else if (issue.path.length) deletePath(tree, issue.path);
+      else return { config: configSchema.parse({}), problems };
+    }
+  }
+  return { config: configSchema.parse({}), problems: problems ?? [] };
+}
+
+export async function loadConfigLenient(
+  sources: ConfigSources,
+): Promise<{ config: AgentConfig; problems: ConfigProblem[] }> {
+  const file = sources.file ?? DEFAULT_CONFIG_FILE;
+  const base = await readConfigFile(file, Boolean(sources.explicitFile));
+  return validateLenient(mergeSources(base, sources.env ?? {}, sources.sets ?? []));
 }
 
 export async function loadConfig(sources: ConfigSources): Promise<AgentConfig> {

@@ -7,6 +7,7 @@ export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export const CHECK_STATUSES: readonly CheckStatus[] = ['pass', 'warn', 'fail', 'skip'];
 
 export type CheckGroup =
+  | 'config'
   | 'imds'
   | 'placement'
   | 'ami'

@@ -25,6 +25,7 @@ import { type NodeOs, startNetworkd, startNetworkManager } from './os/node-os.ts
 import type { NodeadmResult } from './os/nodeadm.ts';
 import { type BrokerHost, udevNetManagerAdd } from './os/nodeadm-udev.ts';
 import { udevLinkName } from './os/udev-link.ts';
+import { labMs } from './time-scale.ts';
 import type { LabFixture, LabInstance, LabTimings } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -289,7 +290,7 @@ export class Lab {
         ],
         ...sources.flatMap((s) => ['--config-source', s]),
       ],
-      { reject: false, env: node.env, extendEnv: false, timeout: 60_000 },
+      { reject: false, env: node.env, extendEnv: false, timeout: labMs(60_000) },
     );
     const stdout = String(r.stdout);
     return {
@@ -436,7 +437,10 @@ export class Lab {
     opts: { env?: Record<string, string>; timeoutMs?: number; config?: Record<string, unknown> } = {},
   ): Promise<AgentRun> {
     if (opts.config) await this.writeConfig(node, opts.config);
-    const r = await this.spawnAgent(node, args, { env: opts.env, timeoutMs: opts.timeoutMs ?? 60_000 });
+    const r = await this.spawnAgent(node, args, {
+      env: opts.env,
+      timeoutMs: opts.timeoutMs ?? labMs(60_000),
+    });
     return {
       exitCode: r.exitCode,
       stdout: String(r.stdout),

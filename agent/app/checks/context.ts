@@ -1,5 +1,6 @@
 // What the checks look at: each fact fetched once, on first use, within its own time bound; checks and their runner types.
 import { lockHolder, processAlive } from '../../adapters/state-file.ts';
+import type { ConfigProblem } from '../../config/loader.ts';
 import type { AgentConfig } from '../../config/schema.ts';
 import { type CheckGroup, type CheckOutcome, skip } from '../../model/checks.ts';
 import {
@@ -90,6 +91,8 @@ export class DiagnoseContext {
   constructor(
     readonly config: AgentConfig,
     readonly deps: DiagnoseDeps,
+    /** What is wrong with the config as given (each bad key fell back to its default in `config`). */
+    readonly configProblems: readonly ConfigProblem[] = [],
   ) {}
 
   /** Fetched once. A fact's own I/O is bounded where it starts, after the facts it needs have arrived. */

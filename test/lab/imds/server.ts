@@ -18,7 +18,11 @@ export const INSTANCE_ID_HEADER = 'x-lab-instance-id';
 export const TOKEN_PATH = '/latest/api/token';
 
 export interface ImdsFault {
-  kind: 'hang' | 'unauthorized' | 'latency' | 'none';
+  /**
+   * not-found: the paths answer 404 as IMDS does for data it does not have (e.g. no placement/region);
+   * disabled: every request answers 403, as IMDS does when the instance's metadata endpoint is turned off.
+   */
+  kind: 'hang' | 'unauthorized' | 'latency' | 'not-found' | 'disabled' | 'none';
   /** latency: added delay; hang: ms before the connection is dropped (default: until the client gives up). */
   latencyMs?: number;
   /** Path prefixes affected (default: every request; `unauthorized` affects GETs only). */
@@ -127,7 +131,7 @@ class ImdsFaults {
   take(method: string, path: string): ImdsFault | undefined {
     const { kind, paths } = this.fault;
     if (kind === 'none' || this.remaining <= 0) return undefined;
-    if (kind === 'unauthorized' && method !== 'GET') return undefined;
+    if ((kind === 'unauthorized' || kind === 'not-found') && method !== 'GET') return undefined;
     if (paths && !paths.some((prefix) => path.startsWith(prefix))) return undefined;
     this.remaining -= 1;
     return this.fault;
@@ -175,7 +179,13 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsHandler {
     }
     if (!(await delays.pause(res, fault?.kind === 'latency' ? (fault.latencyMs ?? 0) : 0))) return 0;
     const { status, body, headers } =
-      fault?.kind === 'unauthorized' ? errorReply(401) : reply(req, path, instance);
+      fault?.kind === 'unauthorized'
+        ? errorReply(401)
+        : fault?.kind === 'not-found'
+          ? errorReply(404)
+          : fault?.kind === 'disabled'
+            ? errorReply(403)
+            : reply(req, path, instance);
     res.writeHead(status, {
       'Content-Type': status === 200 ? 'text/plain' : 'text/html',
       'Content-Length': Buffer.byteLength(body),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options, type ResultPromise } from 'execa';
+import { labMs } from '../time-scale.ts';
 import { defaultNaming, type IfaceNaming, NetnsHotPlug } from './hot-plug.ts';
 import {
   type IpLink,
@@ -144,7 +145,7 @@ function waitForOutput(
   stream: 'stdout' | 'stderr',
   re: RegExp,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = labMs(5000),
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';

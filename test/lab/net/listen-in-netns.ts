@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { labMs } from '../time-scale.ts';
 
 export interface ListenAddress {
   host: string;
@@ -22,7 +23,7 @@ type HelperMessage = { index: number; error?: string; address?: unknown };
 export function listenInNetns(
   ns: string,
   addrs: readonly ListenAddress[],
-  timeoutMs = 10_000,
+  timeoutMs = labMs(10_000),
 ): Promise<Server[]> {
   if (addrs.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {

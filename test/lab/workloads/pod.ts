@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { ipBatch, ipJson, type NoOptions } from '../net/ip.ts';
 import type { LabNetwork } from '../net/lab-network.ts';
+import { labMs } from '../time-scale.ts';
 
 const HTTP_ECHO = fileURLToPath(new URL('../net/http-echo.cjs', import.meta.url));
 /** The VPC CNI's next hop inside every pod (a static neighbour; nothing answers ARP for it). */
@@ -24,7 +25,11 @@ export interface PodSpec {
 }
 
 /** Polls `check` until it resolves true or `timeoutMs` passes. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = labMs(15_000),
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms`);
