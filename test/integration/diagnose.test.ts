@@ -316,12 +316,12 @@ describe('diagnose', () => {
     expect(d.check('lni.interface').observed).toContain('no interface is attached at device index 1');
   });
 
-  it('preflight runs only placement, AMI, subnet, the DHCP client and permissions, and fails on a denied action', async () => {
+  it('preflight runs only the config, placement, AMI, subnet, the DHCP client and permissions, and fails on a denied action', async () => {
     const ok = await diagnoseJson(lab, fresh, { command: 'preflight' });
     expect(ok.report.command).toBe('preflight');
     expect(ok.run.exitCode).toBe(0);
     expect(new Set(ok.report.checks.map((c) => c.group))).toEqual(
-      new Set(['placement', 'ami', 'lni', 'permissions']),
+      new Set(['config', 'placement', 'ami', 'lni', 'permissions']),
     );
     expect(ok.report.checks.filter((c) => c.group === 'lni').map((c) => c.id)).toEqual([
       'lni.subnet',
