@@ -1,6 +1,5 @@
 // DHCP port on ISC dhclient (AL2, RHEL 8): our own hook script puts the lease on the LNI and never touches the main table.
-import { constants } from 'node:fs';
-import { access, chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostNetworkError } from '../errors.ts';
 import { maskToPrefix } from '../model/ipv4.ts';
@@ -32,19 +31,6 @@ case "$reason" in
 esac
 exit 0
 `;
-}
-
-/** ISC dhclient on PATH (AL2 has it; AL2023 and RHEL 9 images do not). */
-export async function dhclientInstalled(binary = 'dhclient'): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean)) {
-    try {
-      await access(join(dir, binary), constants.X_OK);
-      return true;
-    } catch {
-      // not in this one
-    }
-  }
-  return false;
 }
 
 interface LeaseFile {

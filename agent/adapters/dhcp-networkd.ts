@@ -19,14 +19,41 @@ export function parseNetworkdLease(text: string): LanAddress | undefined {
       .filter((l) => l && !l.startsWith('#') && l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
   );
-  if (!kv.ADDRESS || !kv.NETMASK) return undefined;
-  return {
-    address: kv.ADDRESS,
-    prefixLength: maskToPrefix(kv.NETMASK),
-    gateway: kv.ROUTER?.split(' ')[0] || undefined,
-    source: 'dhcp',
-    managedBy: 'networkd',
-  };
+  return leaseOf(kv.ADDRESS, kv.NETMASK, kv.ROUTER, 'networkd');
+}
+
+/** A manager's lease as the agent's LAN address: address, mask, the first router. */
+export function leaseOf(
+  address: string | undefined,
+  netmask: string | undefined,
+  routers: string | undefined,
+  managedBy: 'networkd' | 'networkmanager',
+): LanAddress | undefined {
+  if (!address || !netmask) return undefined;
+  const gateway = routers?.split(' ')[0] || undefined;
+  return { address, prefixLength: maskToPrefix(netmask), gateway, source: 'dhcp', managedBy };
+}
+
+/**
+ * Polls a network manager's lease until it is there, or a HostNetworkError (exit 5) after `timeoutSeconds` naming the
+ * client and where to look.
+ */
+export async function waitForLease(
+  clock: Clock,
+  input: { ifname: string; timeoutSeconds: number },
+  read: () => Promise<LanAddress | undefined>,
+  about: { client: string; look: string },
+): Promise<LanAddress> {
+  const deadline = clock.now() + input.timeoutSeconds * 1000;
+  for (;;) {
+    const lease = await read();
+    if (lease) return lease;
+    if (clock.now() > deadline)
+      throw new HostNetworkError(
+        `no DHCP lease on ${input.ifname} from ${about.client} within ${input.timeoutSeconds}s (addressing.timeoutSeconds): check the LAN's DHCP server; \`${about.look}\` shows ${about.client}'s side`,
+      );
+    await clock.sleep(200);
+  }
 }
 
 export class NetworkdDhcp implements Dhcp {
@@ -45,17 +72,11 @@ export class NetworkdDhcp implements Dhcp {
     return text ? parseNetworkdLease(text) : undefined;
   }
 
-  async lease(input: { ifname: string; timeoutSeconds: number }) {
-    const deadline = this.clock.now() + input.timeoutSeconds * 1000;
-    for (;;) {
-      const lease = await this.current(input);
-      if (lease) return lease;
-      if (this.clock.now() > deadline)
-        throw new HostNetworkError(
-          `no DHCP lease on ${input.ifname} from systemd-networkd within ${input.timeoutSeconds}s (addressing.timeoutSeconds): check the LAN's DHCP server; \`networkctl status ${input.ifname}\` shows networkd's side`,
-        );
-      await this.clock.sleep(200);
-    }
+  lease(input: { ifname: string; timeoutSeconds: number }) {
+    return waitForLease(this.clock, input, () => this.current(input), {
+      client: 'systemd-networkd',
+      look: `networkctl status ${input.ifname}`,
+    });
   }
 
   async stop(): Promise<void> {}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { JoinError } from '../errors.ts';
 import { bootstrapArgs, nodeConfig } from '../model/plan-join.ts';
 import type { HostFiles } from '../ports/host-files.ts';
-import type { Joiner, JoinOutcome, JoinParams } from '../ports/joiner.ts';
+import type { Joiner, JoinOutcome, JoinParams, JoinRecord } from '../ports/joiner.ts';
 import type { Runner } from '../ports/runner.ts';
 
 export const NODECONFIG_PATH = '/etc/eks/nodeadm.d/20-outposts-node-agent.yaml';
@@ -16,7 +16,7 @@ export class EksJoiner implements Joiner {
     private readonly files: HostFiles,
     private readonly hostRoot: string,
     /** Settings of the last successful join (from the state file). */
-    private readonly last?: { method: string; nodeIp: string; labels: Record<string, string> },
+    private readonly last?: JoinRecord,
   ) {}
 
   async alreadyJoined(p: JoinParams): Promise<boolean> {
@@ -49,6 +49,7 @@ export class EksJoiner implements Joiner {
     const ranThisBoot = (await this.files.read(NODEADM_RUN_MARKER)) !== undefined;
     return {
       changed,
+      path: NODECONFIG_PATH,
       pendingUntil: changed && ranThisBoot ? 'next-boot' : changed ? 'nodeadm-run' : undefined,
     };
   }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { AgentError, LockBusyError } from '../errors.ts';
 import { type AgentState, STATE_VERSION } from '../model/state.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Locks } from '../ports/locks.ts';
 import { atomicWrite, readIfExists } from './host-files.ts';
 
 export class StateFile {
@@ -75,5 +76,19 @@ export async function acquireLock(
     if (clock.now() >= deadline)
       throw new LockBusyError(`another outposts-node-agent (pid ${holder}) holds ${path}`, { pid: holder });
     await clock.sleep(200);
+  }
+}
+
+/** The Locks port on the PID lock file above. */
+export class FileLocks implements Locks {
+  constructor(private readonly clock: Clock) {}
+
+  acquire(path: string, waitSeconds: number): Promise<() => Promise<void>> {
+    return acquireLock(path, waitSeconds, this.clock);
+  }
+
+  async holder(path: string): Promise<{ pid: number; alive: boolean } | undefined> {
+    const pid = await lockHolder(path).catch(() => undefined);
+    return pid === undefined ? undefined : { pid, alive: processAlive(pid) };
   }
 }

@@ -8,10 +8,11 @@ import { RootedHostFiles } from '../adapters/host-files.ts';
 import { IpHostNet } from '../adapters/host-net-ip.ts';
 import { SdkImds } from '../adapters/imds-sdk.ts';
 import { IptablesSnat } from '../adapters/iptables.ts';
+import { EksJoiner } from '../adapters/joiner-eks.ts';
 import { IpMonitor } from '../adapters/netlink-monitor-ip.ts';
 import { ProcProcesses } from '../adapters/processes-proc.ts';
 import { ExecaRunner } from '../adapters/runner-execa.ts';
-import { StateFile } from '../adapters/state-file.ts';
+import { FileLocks, StateFile } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Log } from '../log.ts';
 import type { DhcpClientName } from '../model/dhcp-client.ts';
@@ -22,6 +23,8 @@ import type { Ec2 } from '../ports/ec2.ts';
 import type { HostFiles } from '../ports/host-files.ts';
 import type { HostNet } from '../ports/host-net.ts';
 import type { Imds } from '../ports/imds.ts';
+import type { Joiner, JoinRecord } from '../ports/joiner.ts';
+import type { Locks } from '../ports/locks.ts';
 import type { NetlinkMonitor } from '../ports/monitor.ts';
 import type { Processes } from '../ports/processes.ts';
 import type { Runner } from '../ports/runner.ts';
@@ -49,6 +52,9 @@ export interface Deps {
   monitor: NetlinkMonitor;
   /** The processes in this network namespace (which network managers run; diagnose: kubelet). */
   processes: Processes;
+  locks: Locks;
+  /** The join (AL2/RHEL bootstrap.sh, AL2023 the nodeadm drop-in), knowing the last one's settings. */
+  joiner(last?: JoinRecord): Joiner;
 }
 
 export const systemClock: Clock = {
@@ -80,5 +86,7 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     state: new StateFile(config.paths.stateFile),
     monitor: new IpMonitor(),
     processes: new ProcProcesses(),
+    locks: new FileLocks(systemClock),
+    joiner: (last) => new EksJoiner(runner, files, config.paths.hostRoot, last),
   };
 }

@@ -1,6 +1,5 @@
 // Applies the fence plan: the files that keep network managers off the LNI, other managers' claims removed, reloads.
-import { dhclientInstalled } from '../adapters/dhcp-dhclient.ts';
-import { detectDistro } from '../adapters/os-release.ts';
+
 import type { AgentConfig } from '../config/schema.ts';
 import type { DhcpClientsAvailable } from '../model/dhcp-client.ts';
 import {
@@ -13,6 +12,7 @@ import {
 import type { AgentState } from '../model/state.ts';
 import type { Distro } from '../model/types.ts';
 import type { Deps } from './deps.ts';
+import { detectDistro } from './distro.ts';
 
 /** The process names (/proc/<pid>/comm, 15 characters at most) of the managers the fence talks to. */
 const MANAGER_PROCESS: Record<FenceReload, string> = {
@@ -127,7 +127,7 @@ export async function dhcpClientsAvailable(deps: Deps): Promise<DhcpClientsAvail
   const [networkd, networkManager, dhclient] = await Promise.all([
     deps.processes.byName(MANAGER_PROCESS.networkd).then((p) => p.length > 0),
     deps.processes.byName(MANAGER_PROCESS.networkmanager).then((p) => p.length > 0),
-    dhclientInstalled(),
+    deps.runner.installed('dhclient'),
   ]);
   return { networkd, networkManager, dhclient };
 }

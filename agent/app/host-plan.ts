@@ -2,7 +2,8 @@
 import type { AgentConfig } from '../config/schema.ts';
 import { desiredHost, type HostPlanInput } from '../model/plan-host.ts';
 import type { AgentState } from '../model/state.ts';
-import type { DesiredHost, LanAddress } from '../model/types.ts';
+import type { DesiredHost, HostFacts, LanAddress } from '../model/types.ts';
+import type { HostNet } from '../ports/host-net.ts';
 
 export function hostPlanInput(config: AgentConfig, lniName: string, address: LanAddress): HostPlanInput {
   return {
@@ -25,5 +26,14 @@ export function recordedHost(config: AgentConfig, host: NonNullable<AgentState['
     table: host.table,
     rulePriority: host.rulePriority,
     onPrem: host.onPrem,
+  });
+}
+
+/** What the host has of `d`: its links, addresses, table, rules and sysctls. */
+export function observeFor(hostNet: HostNet, d: DesiredHost): Promise<HostFacts> {
+  return hostNet.observe({
+    ifnames: [d.lniName, d.ifname],
+    table: d.table,
+    sysctlKeys: Object.keys(d.sysctls),
   });
 }

@@ -1,5 +1,4 @@
 // `release`: undo exactly what the state file records, in reverse order; "already gone" is success.
-import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { AgentError, InterruptedError } from '../errors.ts';
 import { undoHost } from '../model/plan-host.ts';
@@ -43,7 +42,7 @@ export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOpti
   const deadline = deps.clock.now() + config.release.timeoutSeconds * 1000;
   const unlock = opts.dryRun
     ? async () => {}
-    : await acquireLock(config.paths.lockFile, config.paths.lockWaitSeconds, deps.clock);
+    : await deps.locks.acquire(config.paths.lockFile, config.paths.lockWaitSeconds);
   try {
     const state = await deps.state.load();
     const result: ReleaseResult = { action: 'nothing', terminating: false, hostSteps: [], filesRemoved: [] };

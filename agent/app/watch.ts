@@ -1,5 +1,4 @@
 // `watch`: keeps the LNI's address, routes, rule, sysctls and pod SNAT as `up` left them; idle between events.
-import { acquireLock } from '../adapters/state-file.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { LockBusyError } from '../errors.ts';
 import { diffHost } from '../model/plan-host.ts';
@@ -66,7 +65,7 @@ export async function watch(
     if (!steps.length && !snatSteps.length) return;
     let unlock: () => Promise<void>;
     try {
-      unlock = await acquireLock(config.paths.lockFile, 0, clock);
+      unlock = await deps.locks.acquire(config.paths.lockFile, 0);
     } catch (err) {
       if (err instanceof LockBusyError) return; // `up`/`release` is running; it owns the host right now
       throw err;

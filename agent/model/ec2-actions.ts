@@ -1,5 +1,4 @@
 // Every EC2 action the agent calls, with the commands that call it: the IAM policy and the permission checks follow it.
-import type { DryRunProbe } from '../ports/ec2.ts';
 import type { Ec2Step } from './plan-lni.ts';
 import { TAG_OWNER } from './tags.ts';
 
@@ -8,6 +7,23 @@ const STEP_ACTION = {
   'set-delete-on-termination': 'ModifyNetworkInterfaceAttribute',
   'delete-eni': 'DeleteNetworkInterface',
 } as const satisfies Partial<Record<Ec2Step['kind'], DryRunProbe['action']>>;
+
+/** One permission probe: the call the agent would make, sent with DryRun=true (diagnose/preflight). */
+export type DryRunProbe =
+  | {
+      action:
+        | 'DescribeSubnets'
+        | 'DescribeNetworkInterfaces'
+        | 'DescribeImages'
+        | 'DescribeInstances'
+        | 'DescribeInstanceTypes';
+    }
+  | { action: 'CreateNetworkInterface'; subnetId: string; description: string; tags: Record<string, string> }
+  | { action: 'AttachNetworkInterface'; eniId: string; instanceId: string; deviceIndex: number }
+  | { action: 'ModifyNetworkInterfaceAttribute'; eniId: string; attachmentId: string }
+  | { action: 'CreateTags'; eniId: string; tags: Record<string, string> }
+  | { action: 'DetachNetworkInterface'; attachmentId: string }
+  | { action: 'DeleteNetworkInterface'; eniId: string };
 
 export type Ec2Action = DryRunProbe['action'];
 

@@ -1,7 +1,20 @@
 // Pure: the join parameters (kubelet pinned to the VPC address, LNI facts as node labels) and their renderings.
 import YAML from 'yaml';
-import type { JoinParams } from '../ports/joiner.ts';
 import type { Distro } from './types.ts';
+
+/** What a join is given: kubelet pinned to the VPC address, the LNI's labels, max-pods. */
+export interface JoinParams {
+  method: 'bootstrap-sh' | 'nodeadm';
+  clusterName: string;
+  apiServerEndpoint?: string;
+  certificateAuthority?: string;
+  serviceCidr?: string;
+  nodeIp: string;
+  labels: Record<string, string>;
+  kubeletExtraArgs: string[];
+  /** kubelet --max-pods; undefined leaves the AMI's own value. */
+  maxPods?: number;
+}
 
 export const LABEL_PREFIX = 'outposts-node-agent';
 

@@ -36,22 +36,9 @@ export interface Ec2 extends Ec2Inspect {
   instanceStates(instanceIds: string[]): Promise<Map<string, string>>;
 }
 
-/** One permission probe: the call the agent would make, sent with DryRun=true (diagnose/preflight). */
-export type DryRunProbe =
-  | {
-      action:
-        | 'DescribeSubnets'
-        | 'DescribeNetworkInterfaces'
-        | 'DescribeImages'
-        | 'DescribeInstances'
-        | 'DescribeInstanceTypes';
-    }
-  | { action: 'CreateNetworkInterface'; subnetId: string; description: string; tags: Record<string, string> }
-  | { action: 'AttachNetworkInterface'; eniId: string; instanceId: string; deviceIndex: number }
-  | { action: 'ModifyNetworkInterfaceAttribute'; eniId: string; attachmentId: string }
-  | { action: 'CreateTags'; eniId: string; tags: Record<string, string> }
-  | { action: 'DetachNetworkInterface'; attachmentId: string }
-  | { action: 'DeleteNetworkInterface'; eniId: string };
+import type { DryRunProbe } from '../model/ec2-actions.ts';
+
+export type { DryRunProbe };
 
 /** DryRunOperation = allowed, UnauthorizedOperation = denied, anything else = inconclusive (with its code). */
 export interface DryRunVerdict {

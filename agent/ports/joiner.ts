@@ -1,20 +1,20 @@
 // Port: joining the node to EKS (AL2/RHEL bootstrap.sh, AL2023 the drop-in the AMI's nodeadm-run reads).
-export interface JoinParams {
-  method: 'bootstrap-sh' | 'nodeadm';
-  clusterName: string;
-  apiServerEndpoint?: string;
-  certificateAuthority?: string;
-  serviceCidr?: string;
+import type { JoinParams } from '../model/plan-join.ts';
+
+export type { JoinParams };
+
+/** What the last successful join was given (the state file keeps it). */
+export interface JoinRecord {
+  method: string;
   nodeIp: string;
   labels: Record<string, string>;
-  kubeletExtraArgs: string[];
-  /** kubelet --max-pods; undefined leaves the AMI's own value. */
-  maxPods?: number;
 }
 
 export interface JoinOutcome {
   /** Something was run or written. */
   changed: boolean;
+  /** The file written (AL2023's drop-in). */
+  path?: string;
   /**
    * When the join takes effect, if not now: `nodeadm-run` (AL2023: nodeadm-run.service reads the drop-in after
    * cloud-final), `next-boot` (nodeadm-run already ran this boot).

@@ -13,4 +13,6 @@ export interface Runner {
   ): Promise<RunResult>;
   /** Number of processes spawned so far (for the closing note and benchmarks). */
   readonly spawns: number;
+  /** Whether a program of that name is on PATH (nothing is run). */
+  installed(program: string): Promise<boolean>;
 }

@@ -7,7 +7,7 @@ import { msUntil } from '../integration/helpers.ts';
 import { Lab, type LabNode } from '../lab/lab.ts';
 import { httpGet, ping } from '../lab/net/index.ts';
 import { setUpNodeWorkloads } from '../lab/workloads/node-workloads.ts';
-import { LabPod } from '../lab/workloads/pod.ts';
+import { addIpvlanNet1, LabPod } from '../lab/workloads/pod.ts';
 
 const VLAN = 42;
 const NET = '198.18.42';
@@ -145,22 +145,7 @@ describe(`lni.vlan=${VLAN}`, () => {
       ip: '10.20.1.212',
       hostVeth: 'enipodvlan',
     });
-    await lab.net.exec(node.ns, 'ip', [
-      'link',
-      'add',
-      'link',
-      ifname,
-      'name',
-      'net1',
-      'type',
-      'ipvlan',
-      'mode',
-      'l2',
-    ]);
-    await lab.net.exec(node.ns, 'ip', ['link', 'set', 'net1', 'netns', String(pod.pid)]);
-    await pod.exec('ip', ['-batch', '-'], {
-      input: [`addr add ${NET}.62/24 dev net1`, 'link set net1 up'].join('\n'),
-    });
+    await addIpvlanNet1(lab.net, node.ns, pod, ifname, `${NET}.62/24`);
     await pod.serveHttp(8080);
     const direct = await httpGet(lab.net.ns.dev, `http://${NET}.62:8080/`);
     expect(JSON.parse(direct.body)).toMatchObject({ ns: 'pod-vlan', remote: DEVICE });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticConfig } from '../integration/helpers.ts';
 import { Lab, type LabNode } from '../lab/lab.ts';
 import { httpGet, LAB_ADDRS, ping } from '../lab/net/index.ts';
-import { LabPod } from '../lab/workloads/pod.ts';
+import { addIpvlanNet1, LabPod } from '../lab/workloads/pod.ts';
 
 /** What the examples' NetworkAttachmentDefinition gives a pod: net1, ipvlan L2 on lni0, a LAN address. */
 const POD_LAN_ADDRESS = '192.0.2.61';
@@ -24,23 +24,7 @@ describe('Multus ipvlan L2 on the LNI', () => {
       ip: '10.20.1.210',
       hostVeth: 'enipodlan',
     });
-    // What the ipvlan CNI plugin does for `"master": "lni0", "mode": "l2"` with static/whereabouts IPAM.
-    await lab.net.exec(node.ns, 'ip', [
-      'link',
-      'add',
-      'link',
-      'lni0',
-      'name',
-      'net1',
-      'type',
-      'ipvlan',
-      'mode',
-      'l2',
-    ]);
-    await lab.net.exec(node.ns, 'ip', ['link', 'set', 'net1', 'netns', String(pod.pid)]);
-    await pod.exec('ip', ['-batch', '-'], {
-      input: [`addr add ${POD_LAN_ADDRESS}/24 dev net1`, 'link set net1 up'].join('\n'),
-    });
+    await addIpvlanNet1(lab.net, node.ns, pod, 'lni0', `${POD_LAN_ADDRESS}/24`);
     await pod.serveHttp(8080);
   });
   afterAll(async () => {

@@ -22,6 +22,7 @@ function scripted(
   return {
     calls,
     spawns: 0,
+    installed: async (program) => program in answers,
     async run(file, args, opts): Promise<RunResult> {
       calls.push({ file, args, input: opts?.input });
       const out = answers[file];

@@ -1,5 +1,4 @@
 // What the checks look at: each fact fetched once, on first use, within its own time bound; checks and their runner types.
-import { lockHolder, processAlive } from '../../adapters/state-file.ts';
 import type { ConfigProblem } from '../../config/loader.ts';
 import type { AgentConfig } from '../../config/schema.ts';
 import { type CheckGroup, type CheckOutcome, skip } from '../../model/checks.ts';
@@ -310,7 +309,7 @@ export class DiagnoseContext {
 
   /** The lock file's holder and whether it still runs. */
   async lock(): Promise<{ pid?: number; alive: boolean }> {
-    const pid = await lockHolder(this.config.paths.lockFile).catch(() => undefined);
-    return { pid, alive: pid !== undefined && processAlive(pid) };
+    const holder = await this.deps.locks.holder(this.config.paths.lockFile).catch(() => undefined);
+    return { pid: holder?.pid, alive: holder?.alive ?? false };
   }
 }

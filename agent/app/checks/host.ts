@@ -1,7 +1,6 @@
 // Host-side checks: the LNI link/address/sysctls, policy rule and table, where replies go, default route, gateway
 // ARP, pod SNAT.
 
-import { detectDistro } from '../../adapters/os-release.ts';
 import { fail, pass, skip } from '../../model/checks.ts';
 import {
   defaultRouteCheck,
@@ -12,6 +11,7 @@ import {
   replyTargets,
 } from '../../model/checks-host.ts';
 import { pickDhcpClient } from '../../model/dhcp-client.ts';
+import { detectDistro } from '../distro.ts';
 import { dhcpClientsAvailable } from '../fence.ts';
 import { snatDrift } from '../snat.ts';
 import { BOUNDS, type CheckDef, type DiagnoseContext, within } from './context.ts';

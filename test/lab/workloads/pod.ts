@@ -120,3 +120,32 @@ export class LabPod {
     return JSON.parse(stdout) as { remote: string; ns: string };
   }
 }
+
+/**
+ * What the ipvlan CNI plugin does for `"master": PARENT, "mode": "l2"` with static/whereabouts IPAM: `net1` in the
+ * pod, an L2 child of PARENT (sharing its MAC), with ADDRESS (a.b.c.d/n).
+ */
+export async function addIpvlanNet1(
+  net: LabNetwork,
+  nodeNs: string,
+  pod: LabPod,
+  parent: string,
+  address: string,
+) {
+  await net.exec(nodeNs, 'ip', [
+    'link',
+    'add',
+    'link',
+    parent,
+    'name',
+    'net1',
+    'type',
+    'ipvlan',
+    'mode',
+    'l2',
+  ]);
+  await net.exec(nodeNs, 'ip', ['link', 'set', 'net1', 'netns', String(pod.pid)]);
+  await pod.exec('ip', ['-batch', '-'], {
+    input: [`addr add ${address} dev net1`, 'link set net1 up'].join('\n'),
+  });
+}

@@ -1,6 +1,5 @@
-// Distro detection from /etc/os-release under the host root: AL2, AL2023, RHEL (and rebuilds) or other.
-import type { Distro } from '../model/types.ts';
-import type { HostFiles } from '../ports/host-files.ts';
+// Pure: the distro from /etc/os-release's text: AL2, AL2023, RHEL (and rebuilds) or other.
+import type { Distro } from './types.ts';
 
 export function parseOsRelease(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -22,10 +21,4 @@ export function distroOf(osRelease: Record<string, string>): Distro {
         : 'other';
   if (['rhel', 'centos', 'rocky', 'almalinux'].includes(id) || like.includes('rhel')) return 'rhel';
   return 'other';
-}
-
-export async function detectDistro(files: HostFiles): Promise<{ distro: Distro; prettyName: string }> {
-  const text = (await files.read('/etc/os-release')) ?? (await files.read('/usr/lib/os-release')) ?? '';
-  const os = parseOsRelease(text);
-  return { distro: distroOf(os), prettyName: os.PRETTY_NAME ?? os.ID ?? 'unknown' };
 }
