@@ -4,7 +4,7 @@ import { diffHost } from '../model/plan-host.ts';
 import type { AgentState } from '../model/state.ts';
 import type { EniFacts, HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
-import { recordedHost } from './host-plan.ts';
+import { observeFor, recordedHost } from './host-plan.ts';
 
 export interface StatusReport {
   stateFile: string;
@@ -22,11 +22,7 @@ export async function status(config: AgentConfig, deps: Deps): Promise<StatusRep
   const report: StatusReport = { stateFile: config.paths.stateFile, state, live: {} };
   if (state?.host) {
     const desired = recordedHost(config, state.host);
-    const observed = await deps.hostNet.observe({
-      ifnames: [desired.lniName, desired.ifname],
-      table: desired.table,
-      sysctlKeys: Object.keys(desired.sysctls),
-    });
+    const observed = await observeFor(deps.hostNet, desired);
     const link =
       observed.links.find((l) => l.mac === state.eni?.mac) ??
       observed.links.find((l) => l.name === desired.lniName);

@@ -5,7 +5,7 @@ import { diffHost } from '../model/plan-host.ts';
 import { describeSnatStep } from '../model/plan-snat.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
-import { recordedHost } from './host-plan.ts';
+import { observeFor, recordedHost } from './host-plan.ts';
 import { handleTermination, pollTargetLifecycleState } from './lifecycle-hook.ts';
 import { snatRepairSteps } from './snat.ts';
 
@@ -48,11 +48,7 @@ export async function watch(
       : host.address;
     const desired = recordedHost(config, { ...host, address });
     sysctlsWanted = desired.sysctls;
-    const observed = await deps.hostNet.observe({
-      ifnames: [desired.lniName, desired.ifname],
-      table: desired.table,
-      sysctlKeys: Object.keys(desired.sysctls),
-    });
+    const observed = await observeFor(deps.hostNet, desired);
     if (!observed.links.some((l) => l.name === desired.lniName)) {
       log.warn(
         { lni: desired.lniName },

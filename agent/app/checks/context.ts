@@ -25,7 +25,7 @@ import type { Ec2 } from '../../ports/ec2.ts';
 import type { ImdsProbe } from '../../ports/imds.ts';
 import type { Deps } from '../deps.ts';
 import { discoverEnis, discoverInstance, discoverPlacement, type Placement } from '../discover.ts';
-import { hostPlanInput } from '../host-plan.ts';
+import { hostPlanInput, observeFor } from '../host-plan.ts';
 
 /** Time bounds (ms). A check's bound is the sum along the facts it waits for; the whole run has `total`. */
 export const BOUNDS = { imds: 2500, ec2: 3000, host: 2000, arp: 1500, files: 2000, total: 10_000 } as const;
@@ -257,11 +257,7 @@ export class DiagnoseContext {
   observed(): Promise<HostFacts> {
     return this.fact('observed', async () => {
       const d = await this.need(this.desired(), 'the LNI configuration');
-      const observing = this.deps.hostNet.observe({
-        ifnames: [d.lniName, d.ifname],
-        table: d.table,
-        sysctlKeys: Object.keys(d.sysctls),
-      });
+      const observing = observeFor(this.deps.hostNet, d);
       return within(BOUNDS.host, 'host', 'ip -json observe', observing);
     });
   }
