@@ -11,6 +11,15 @@ export interface CompileOptions {
   /** The target's bun runtime, taken from npm instead of being downloaded by bun. */
   runtime: string;
   outfile: string;
+  /** The top-level `--help` text (renderHelp), built in so `--help` needs no yargs at run time. */
+  help: string;
+}
+
+/** What yargs prints for `--help`, rendered by the host's bun from the sources being compiled. */
+export async function renderHelp(root: string, compiler: string): Promise<string> {
+  const r = await execa(compiler, ['agent/main.ts', '--help'], { cwd: root, stripFinalNewline: false });
+  if (!r.stdout.includes('Commands:')) throw new Error(`agent/main.ts --help printed no commands: ${r.stdout}`);
+  return r.stdout;
 }
 
 /**
@@ -37,6 +46,7 @@ function compileArgs(o: CompileOptions): string[] {
     '--compile-exec-argv=--smol',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
+    `--define=__AGENT_HELP__=${JSON.stringify(o.help)}`,
     `--outfile=${o.outfile}`,
   ];
 }

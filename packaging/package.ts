@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { bunRuntime } from './bun-runtimes.ts';
-import { compileExecutable } from './compile.ts';
+import { compileExecutable, renderHelp } from './compile.ts';
 import { parseDocs, renderDefaultConfig } from './default-config.ts';
 import { exists, sha256File } from './files.ts';
 import { inputsDigest } from './inputs.ts';
@@ -55,12 +55,13 @@ async function main(): Promise<void> {
   await rm(STAMP, { force: true });
 
   const compiler = await bunRuntime(ROOT, hostTarget());
+  const help = await renderHelp(ROOT, compiler);
   const executables = new Map<string, string>();
   for (const target of TARGETS) {
     const runtime = await timed(`${target.runtimePackage} runtime`, () => bunRuntime(ROOT, target));
     const outfile = join(DIST, executableName(target.arch));
     await timed(`compiled ${basename(outfile)}`, () =>
-      compileExecutable({ root: ROOT, target, compiler, runtime, outfile }),
+      compileExecutable({ root: ROOT, target, compiler, runtime, outfile, help }),
     );
     executables.set(target.arch, outfile);
   }

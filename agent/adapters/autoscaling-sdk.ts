@@ -4,7 +4,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AgentError, ExitCode } from '../errors.ts';
 import type { LifecycleHookFacts } from '../model/lifecycle-hook.ts';
 import type { AutoScaling, LifecycleActionAnswer, LifecycleActionTarget } from '../ports/autoscaling.ts';
-import { errorCode } from './ec2-sdk.ts';
+import { errorCode } from './aws-errors.ts';
 
 /** An Auto Scaling API call failed (after the SDK's retries); an AWS API failure like EC2's, same exit code. */
 export class AutoScalingError extends AgentError {

@@ -25,6 +25,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Ec2Error } from '../errors.ts';
 import type { EniFacts, ImageFacts, SubnetFacts } from '../model/types.ts';
 import type { CreateEniInput, DryRunProbe, DryRunVerdict, Ec2 } from '../ports/ec2.ts';
+import { errorCode } from './aws-errors.ts';
 
 export const NOT_FOUND = 'InvalidNetworkInterfaceID.NotFound';
 
@@ -53,11 +54,6 @@ async function poll(client: EC2Client, maxWaitSeconds: number, check: Check) {
   );
 }
 const ATTACHMENT_NOT_FOUND = 'InvalidAttachmentID.NotFound';
-
-export function errorCode(err: unknown): string | undefined {
-  const e = err as { name?: string; Code?: string };
-  return e?.Code ?? e?.name;
-}
 
 function tagsOf(tags: Tag[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));

@@ -1,5 +1,6 @@
 // Host network port on iproute2: reads with `ip -json`, applies steps with one `ip -batch`, sysctls via /proc/sys.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { HostNetworkError } from '../errors.ts';
 import type { AddressFacts, HostFacts, HostStep, LinkFacts, RouteFacts, RuleFacts } from '../model/types.ts';
 import type { HostNet } from '../ports/host-net.ts';
@@ -102,9 +103,10 @@ export class IpHostNet implements HostNet {
     return (await this.ipJson<IpLink[]>(['-details', 'link', 'show'])).map(linkFacts);
   }
 
+  /** A synchronous read: procfs answers from memory, and watch reads these every few seconds all its life. */
   async readSysctl(key: string): Promise<string | undefined> {
     try {
-      return (await readFile(`${this.procSys}/${key}`, 'utf8')).trim();
+      return readFileSync(`${this.procSys}/${key}`, 'utf8').trim();
     } catch {
       return undefined;
     }

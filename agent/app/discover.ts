@@ -13,62 +13,97 @@ async function required(imds: Imds, path: string): Promise<string> {
   return v.trim();
 }
 
+const lines = (text: string | undefined): string[] =>
+  (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+/** The fields of dynamic/instance-identity/document the agent reads. */
+function identity(text: string): {
+  instanceId: string;
+  region: string;
+  az: string;
+  type: string;
+  ip: string;
+} {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ImdsError('IMDS dynamic/instance-identity/document is not JSON');
+  }
+  const field = (key: string) => {
+    const v = doc[key];
+    if (typeof v !== 'string' || !v) throw new ImdsError(`IMDS instance identity document has no ${key}`);
+    return v;
+  };
+  return {
+    instanceId: field('instanceId'),
+    region: field('region'),
+    az: field('availabilityZone'),
+    type: field('instanceType'),
+    ip: field('privateIp'),
+  };
+}
+
+/**
+ * The instance through IMDSv2 in two parallel rounds (one token serves all): the identity document, the primary
+ * MAC, the outpost and the MAC list; then the primary's subnet and VPC CIDRs, and each other interface's device
+ * number, id, subnet and addresses. A fresh instance (one interface) costs 7 reads and the token.
+ */
 export async function discoverInstance(imds: Imds): Promise<InstanceFacts> {
   const md = 'meta-data';
-  const [
-    instanceId,
-    region,
-    availabilityZone,
-    instanceType,
-    primaryMac,
-    primaryIp,
-    outpostArn,
-    lifecycle,
-    macList,
-  ] = await Promise.all([
-    required(imds, `${md}/instance-id`),
-    required(imds, `${md}/placement/region`),
-    required(imds, `${md}/placement/availability-zone`),
-    required(imds, `${md}/instance-type`),
-    required(imds, `${md}/mac`),
-    required(imds, `${md}/local-ipv4`),
+  const macsDir = `${md}/network/interfaces/macs`;
+  const [doc, primaryMac, outpostArn, macList] = await Promise.all([
+    required(imds, 'dynamic/instance-identity/document').then(identity),
+    required(imds, `${md}/mac`).then((m) => m.toLowerCase()),
     imds.get(`${md}/outpost-arn`),
-    imds.get(`${md}/autoscaling/target-lifecycle-state`),
-    required(imds, `${md}/network/interfaces/macs/`),
+    required(imds, `${macsDir}/`),
   ]);
-  const macs = macList
-    .split('\n')
-    .map((m) => m.trim().replace(/\/$/, ''))
-    .filter(Boolean);
-  const interfaces = await Promise.all(
-    macs.map(async (mac): Promise<ImdsInterface> => {
-      const base = `${md}/network/interfaces/macs/${mac}`;
-      const [deviceNumber, interfaceId, subnetId, ips] = await Promise.all([
-        required(imds, `${base}/device-number`),
-        required(imds, `${base}/interface-id`),
-        required(imds, `${base}/subnet-id`),
-        imds.get(`${base}/local-ipv4s`),
-      ]);
-      return {
-        mac: mac.toLowerCase(),
-        deviceNumber: Number(deviceNumber),
-        interfaceId,
-        subnetId,
-        localIpv4s: (ips ?? '').split('\n').filter(Boolean),
-      };
-    }),
-  );
+  const macs = lines(macList).map((m) => m.replace(/\/$/, '').toLowerCase());
+  const others = macs.filter((m) => m !== primaryMac);
+  const [primarySubnetId, vpcCidrs, interfaces] = await Promise.all([
+    required(imds, `${macsDir}/${primaryMac}/subnet-id`),
+    imds
+      .get(`${macsDir}/${primaryMac}/vpc-ipv4-cidr-blocks`)
+      .then((t) => lines(t).filter((c) => isValidCidr(c))),
+    Promise.all(
+      others.map(async (mac): Promise<ImdsInterface> => {
+        const base = `${macsDir}/${mac}`;
+        const [deviceNumber, interfaceId, subnetId, ips] = await Promise.all([
+          required(imds, `${base}/device-number`),
+          required(imds, `${base}/interface-id`),
+          required(imds, `${base}/subnet-id`),
+          imds.get(`${base}/local-ipv4s`),
+        ]);
+        return { mac, deviceNumber: Number(deviceNumber), interfaceId, subnetId, localIpv4s: lines(ips) };
+      }),
+    ),
+  ]);
   return {
-    instanceId,
-    region,
-    availabilityZone,
-    instanceType,
+    instanceId: doc.instanceId,
+    region: doc.region,
+    availabilityZone: doc.az,
+    instanceType: doc.type,
     outpostArn: outpostArn?.trim() || undefined,
-    primaryMac: primaryMac.toLowerCase(),
-    primaryIp,
+    primaryMac,
+    primaryIp: doc.ip,
+    primarySubnetId,
+    vpcCidrs: vpcCidrs.length ? vpcCidrs : undefined,
     interfaces: interfaces.sort((a, b) => a.deviceNumber - b.deviceNumber),
-    targetLifecycleState: lifecycle?.trim() || undefined,
   };
+}
+
+/** What release needs from IMDS: the region and the Auto Scaling target lifecycle state (two reads). */
+export async function discoverLifecycle(
+  imds: Imds,
+): Promise<{ region: string; targetLifecycleState?: string }> {
+  const [region, state] = await Promise.all([
+    required(imds, 'meta-data/placement/region'),
+    imds.get('meta-data/autoscaling/target-lifecycle-state'),
+  ]);
+  return { region, targetLifecycleState: state?.trim() || undefined };
 }
 
 export interface Placement {
@@ -83,9 +118,7 @@ export async function discoverPlacement(
   inst: InstanceFacts,
   ec2: Ec2,
 ): Promise<Placement> {
-  const primary = inst.interfaces.find((i) => i.mac === inst.primaryMac) ?? inst.interfaces[0];
-  if (!primary) throw new ImdsError('IMDS lists no network interfaces');
-  const wantIds = [primary.subnetId, ...(config.lni.subnetId ? [config.lni.subnetId] : [])];
+  const wantIds = [inst.primarySubnetId, ...(config.lni.subnetId ? [config.lni.subnetId] : [])];
   // EC2 answers InvalidSubnetID.NotFound for the whole call when one id is unknown: a typo in lni.subnetId
   // is the environment refusing, not an EC2 failure.
   const subnets = await ec2.describeSubnets({ subnetIds: [...new Set(wantIds)] }).catch((err: unknown) => {
@@ -95,16 +128,16 @@ export async function discoverPlacement(
       missing &&
       e.details?.code === 'InvalidSubnetID.NotFound' &&
       e.message.includes(missing) &&
-      !e.message.includes(primary.subnetId)
+      !e.message.includes(inst.primarySubnetId)
     )
       throw new PreflightError(
-        `lni.subnetId ${missing} does not exist in ${inst.region}; set lni.subnetId to a subnet on this instance's outpost with an LNI device index, or leave it out to use the instance's subnet ${primary.subnetId}`,
+        `lni.subnetId ${missing} does not exist in ${inst.region}; set lni.subnetId to a subnet on this instance's outpost with an LNI device index, or leave it out to use the instance's subnet ${inst.primarySubnetId}`,
       );
     throw err;
   });
-  const instanceSubnet = subnets.find((s) => s.subnetId === primary.subnetId);
+  const instanceSubnet = subnets.find((s) => s.subnetId === inst.primarySubnetId);
   if (!instanceSubnet)
-    throw new PreflightError(`EC2 does not know the instance's subnet ${primary.subnetId}`);
+    throw new PreflightError(`EC2 does not know the instance's subnet ${inst.primarySubnetId}`);
 
   if (config.preflight.requireOutpost) {
     if (!inst.outpostArn)
@@ -127,7 +160,7 @@ export async function discoverPlacement(
       );
     lniSubnet = inAz[0];
   } else {
-    lniSubnet = subnets.find((s) => s.subnetId === (config.lni.subnetId ?? primary.subnetId));
+    lniSubnet = subnets.find((s) => s.subnetId === (config.lni.subnetId ?? inst.primarySubnetId));
     if (!lniSubnet) throw new PreflightError(`lni.subnetId ${config.lni.subnetId} does not exist`);
   }
   if (!lniSubnet) throw new PreflightError('no LNI subnet');
@@ -164,14 +197,4 @@ export async function discoverEnis(
   if (atIndex && !mine.some((e) => e.networkInterfaceId === atIndex.interfaceId))
     return [...mine, ...(await ec2.describeNetworkInterfaces({ ids: [atIndex.interfaceId] }))];
   return mine;
-}
-
-/** The VPC's IPv4 CIDR blocks from IMDS (listed under eth0's MAC; pods get addresses from any of them), or undefined. */
-export async function discoverVpcCidrs(imds: Imds, primaryMac: string): Promise<string[] | undefined> {
-  const text = await imds.get(`meta-data/network/interfaces/macs/${primaryMac}/vpc-ipv4-cidr-blocks`);
-  const cidrs = (text ?? '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => isValidCidr(l));
-  return cidrs.length ? cidrs : undefined;
 }

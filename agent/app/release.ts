@@ -5,7 +5,7 @@ import { undoHost } from '../model/plan-host.ts';
 import type { AgentState } from '../model/state.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
-import { discoverInstance } from './discover.ts';
+import { discoverLifecycle } from './discover.ts';
 import { fenceFilesOf, withdrawDhcpClaim } from './fence.ts';
 import { recordedHost } from './host-plan.ts';
 import { releaseSnat } from './snat.ts';
@@ -50,7 +50,7 @@ export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOpti
       deps.log.info({ stateFile: config.paths.stateFile }, 'release: nothing recorded, nothing to do');
       return result;
     }
-    const inst = await discoverInstance(deps.imds).catch((err: unknown) => {
+    const inst = await discoverLifecycle(deps.imds).catch((err: unknown) => {
       // At shutdown IMDS may already be gone; the recorded state is enough to release.
       deps.log.warn({ err: (err as Error).message }, 'release: IMDS unavailable; using the state file only');
       return undefined;

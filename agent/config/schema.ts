@@ -278,9 +278,9 @@ export const configSchema = z.strictObject({
         .number()
         .min(0.5)
         .max(60)
-        .default(2)
+        .default(5)
         .describe(
-          'how often watch reads IMDS autoscaling/target-lifecycle-state (Terminated: release, then complete)',
+          'how often watch reads IMDS autoscaling/target-lifecycle-state (Terminated: release, then complete); a hook holds the instance at least 30 s',
         ),
     })
     .prefault({})

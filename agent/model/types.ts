@@ -2,7 +2,7 @@
 
 export type Distro = 'al2' | 'al2023' | 'rhel' | 'other';
 
-/** An attached interface as IMDS reports it. */
+/** An attached interface other than the primary, as IMDS reports it. */
 export interface ImdsInterface {
   mac: string;
   deviceNumber: number;
@@ -19,8 +19,11 @@ export interface InstanceFacts {
   outpostArn?: string;
   primaryMac: string;
   primaryIp: string;
+  primarySubnetId: string;
+  /** The VPC's IPv4 CIDR blocks (IMDS lists them under the primary MAC); undefined when IMDS lists none. */
+  vpcCidrs?: string[];
+  /** The other attached interfaces (device number 1 and up), by device number. */
   interfaces: ImdsInterface[];
-  targetLifecycleState?: string;
 }
 
 export interface SubnetFacts {

@@ -35,6 +35,8 @@ export interface Measured {
   /** EC2 calls and the number of IMDS requests this node made during the run. */
   ec2Calls: CallRecord[];
   imdsCalls: number;
+  /** Of those, IMDSv2 token requests (PUT /latest/api/token). */
+  imdsTokens: number;
   stdout: string;
   stderr: string;
   logs: Record<string, unknown>[];
@@ -94,6 +96,7 @@ export async function measureInNode(
   const wallMs = performance.now() - started;
   const endedAt = Date.now();
   const time = parseTime(await readFile(timeFile, 'utf8').catch(() => ''));
+  const imdsCalls = lab.imds.calls().filter((c) => c.seq > imdsSince && c.instanceId === node.instanceId);
   return {
     exitCode: r.exitCode,
     wallMs,
@@ -103,7 +106,8 @@ export async function measureInNode(
     ec2BusyMs: lab.ec2.busyMs() - ec2Busy,
     imdsBusyMs: lab.imds.busyMs() - imdsBusy,
     ec2Calls: callsFrom(lab, node, since),
-    imdsCalls: lab.imds.calls().filter((c) => c.seq > imdsSince && c.instanceId === node.instanceId).length,
+    imdsCalls: imdsCalls.length,
+    imdsTokens: imdsCalls.filter((c) => c.method === 'PUT').length,
     stdout: String(r.stdout),
     stderr: String(r.stderr),
     logs: parseLogs(String(r.stderr)),

@@ -116,11 +116,14 @@ export async function gitInfo(cwd: string): Promise<{ commit: string; dirty: boo
  * adds the same P1/P3/P4 figures for the second one, with its name in the id (e.g. `p1.bundle.overhead`).
  */
 export const FIGURE_GROUPS = {
-  'cold-start': ['p3.node', 'p3.version', 'p3.ratio'],
+  'cold-start': ['p3.node', 'p3.version', 'p3.ratio', 'p3.help', 'p3.help-ratio'],
   'fresh-up': [
     'p1.wall',
     'p1.overhead',
+    'p1.overhead-ratio',
     'p1.ratio',
+    'p3.first-work',
+    'p1.poll-overshoot',
     'p1.baseline.wall',
     'p2.wall',
     'p2.mutating',
@@ -129,11 +132,12 @@ export const FIGURE_GROUPS = {
     'p5.ec2-calls',
     'p5.ec2-polls',
     'p5.imds-calls',
+    'p5.imds-tokens',
     'p5.spawns',
     'p5.baseline.ec2-calls',
     'p5.baseline.spawns',
   ],
-  'watch-idle': ['p4.watch-rss', 'p4.watch-cpu'],
+  'watch-idle': ['p4.watch-rss', 'p4.watch-cpu', 'p5.repair'],
   sweep: ['p6.wall', 'p6.cpu'],
   scale: ['p7.converged', 'p7.converged-retried', 'p7.duplicates', 'p7.p50', 'p7.p99'],
 } as const;

@@ -85,12 +85,15 @@ describe('commands on a broken config and with IMDS data missing', () => {
     expect(lab.ownedEnis(node)).toHaveLength(1);
   });
 
-  it('IMDS without placement/region: up and sweep exit 3 naming what is missing; diagnose reports; no stack traces', async () => {
-    lab.imds.faults.set({ kind: 'not-found', paths: ['/latest/meta-data/placement/region'] });
+  it('IMDS without the identity document and placement/region: up and sweep exit 3 naming what is missing; diagnose reports; no stack traces', async () => {
+    lab.imds.faults.set({
+      kind: 'not-found',
+      paths: ['/latest/dynamic/instance-identity/document', '/latest/meta-data/placement/region'],
+    });
     try {
       const up = await lab.agent(node, ['up'], { config: GOOD });
       expect(up.exitCode).toBe(3);
-      expect(up.stderr).toContain('IMDS has no meta-data/placement/region');
+      expect(up.stderr).toContain('IMDS has no dynamic/instance-identity/document');
       const sweep = await lab.agent(node, ['sweep'], { config: GOOD });
       expect(sweep.exitCode).toBe(3);
       expect(sweep.stderr).toContain('IMDS has no meta-data/placement/region and --region was not given');

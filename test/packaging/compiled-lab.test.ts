@@ -1,6 +1,6 @@
 // The compiled x86_64 executable (not the TypeScript under Node) runs up and release on a lab node.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, hostSnapshot, staticConfig } from '../integration/helpers.ts';
+import { CLUSTER, hostSnapshot, msUntil, staticConfig } from '../integration/helpers.ts';
 import { Lab } from '../lab/lab.ts';
 import { ensurePackaged, executable, PACKAGE_TIMEOUT_MS } from './artifacts.ts';
 
@@ -21,9 +21,11 @@ describe('compiled executable in the lab', () => {
     expect(Lab.agentCommand()).toEqual([executable('x86_64')]);
   });
 
-  it('up attaches and configures one tagged LNI; release removes it and leaves the host as it was', async () => {
+  let pristine = '';
+
+  it('up attaches and configures one tagged LNI', async () => {
     const node = lab.node(1);
-    const pristine = await hostSnapshot(lab, node);
+    pristine = await hostSnapshot(lab, node);
     const up = await lab.agent(node, ['up'], { config: staticConfig('192.0.2.51') });
     expect(up.exitCode, up.stderr).toBe(0);
     expect(up.stderr).not.toContain('NodeVersionSupportWarning');
@@ -40,7 +42,43 @@ describe('compiled executable in the lab', () => {
     const addrs = (await lab.net.exec(node.ns, 'ip', ['-4', '-o', 'addr', 'show', 'dev', link?.ifname ?? '']))
       .stdout;
     expect(addrs).toContain('192.0.2.51/24');
+  });
 
+  it('watch (Bun.spawn for ip and ip monitor) puts back a deleted rule and a flushed address', async () => {
+    const node = lab.node(1);
+    const sh = async (...args: string[]) =>
+      String((await lab.net.exec(node.ns, args[0] ?? '', args.slice(1))).stdout);
+    const ifname = (await lab.net.linkByMac(node.ns, lab.ownedEnis(node)[0]?.macAddress ?? ''))?.ifname ?? '';
+    const watcher = lab.spawnAgent(node, ['watch']);
+    try {
+      let seen = '';
+      await new Promise<void>((resolve) =>
+        watcher.stderr?.on('data', (c: Buffer) => {
+          seen += c.toString();
+          if (seen.includes('watch: started')) resolve();
+        }),
+      );
+      await sh('ip', 'rule', 'del', 'priority', '2000');
+      const rule = await msUntil(
+        async () => (await sh('ip', 'rule')).includes('from 192.0.2.51 lookup'),
+        5000,
+      );
+      await sh('ip', 'addr', 'flush', 'dev', ifname);
+      const addr = await msUntil(
+        async () => (await sh('ip', '-4', 'addr', 'show', 'dev', ifname)).includes('192.0.2.51/24'),
+        5000,
+      );
+      console.log(`compiled watch: rule back in ${rule} ms, address in ${addr} ms`);
+    } finally {
+      watcher.kill('SIGTERM');
+    }
+    const r = await watcher;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stderr)).toMatch(/repaired \d+ drifted/);
+  });
+
+  it('release removes the LNI and leaves the host as it was', async () => {
+    const node = lab.node(1);
     const release = await lab.agent(node, ['release']);
     expect(release.exitCode, release.stderr).toBe(0);
     expect(lab.ownedEnis(node)).toEqual([]);

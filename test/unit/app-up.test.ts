@@ -25,18 +25,17 @@ const unexpected = (what: string) => () => {
 function imds(lniAttached: EniFacts | undefined) {
   const base = 'meta-data/network/interfaces/macs';
   const tree: Record<string, string> = {
-    'meta-data/instance-id': INSTANCE,
-    'meta-data/placement/region': 'us-west-2',
-    'meta-data/placement/availability-zone': 'us-west-2a',
-    'meta-data/instance-type': 'c6id.2xlarge',
+    'dynamic/instance-identity/document': JSON.stringify({
+      instanceId: INSTANCE,
+      region: 'us-west-2',
+      availabilityZone: 'us-west-2a',
+      instanceType: 'c6id.2xlarge',
+      privateIp: '10.20.1.11',
+    }),
     'meta-data/mac': PRIMARY_MAC,
-    'meta-data/local-ipv4': '10.20.1.11',
     'meta-data/outpost-arn': OUTPOST,
     [`${base}/`]: [PRIMARY_MAC, ...(lniAttached ? [LNI_MAC] : [])].map((m) => `${m}/`).join('\n'),
-    [`${base}/${PRIMARY_MAC}/device-number`]: '0',
-    [`${base}/${PRIMARY_MAC}/interface-id`]: 'eni-0primary000000001',
     [`${base}/${PRIMARY_MAC}/subnet-id`]: SUBNET,
-    [`${base}/${PRIMARY_MAC}/local-ipv4s`]: '10.20.1.11',
     [`${base}/${PRIMARY_MAC}/vpc-ipv4-cidr-blocks`]: '10.20.0.0/16',
     ...(lniAttached
       ? {

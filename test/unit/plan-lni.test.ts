@@ -14,6 +14,7 @@ const instance: InstanceFacts = {
   outpostArn: 'arn:aws:outposts:us-west-2:123456789012:outpost/op-1',
   primaryMac: '02:00:00:00:00:01',
   primaryIp: '10.20.1.11',
+  primarySubnetId: 'subnet-1',
   interfaces: [],
 };
 const subnet: SubnetFacts = {

@@ -139,9 +139,8 @@ export class DiagnoseContext {
   instanceSubnet(): Promise<SubnetFacts | undefined> {
     return this.fact('instance-subnet', async () => {
       const inst = await this.need(this.instance(), 'the instance identity (IMDS)');
-      const primary = inst.interfaces.find((i) => i.mac === inst.primaryMac) ?? inst.interfaces[0];
       const ec2 = await this.ec2();
-      const subnets = ec2.describeSubnets({ subnetIds: primary ? [primary.subnetId] : [] });
+      const subnets = ec2.describeSubnets({ subnetIds: [inst.primarySubnetId] });
       return (await within(BOUNDS.ec2, 'ec2', 'EC2 DescribeSubnets', subnets))[0];
     });
   }

@@ -4,13 +4,7 @@ import { ConfigError } from '../../errors.ts';
 import { joinMethod } from '../../model/plan-join.ts';
 import { emptyState } from '../../model/state.ts';
 import { vpcOverlaps } from '../../model/vpc-overlap.ts';
-import {
-  discoverEnis,
-  discoverInstance,
-  discoverPlacement,
-  discoverVpcCidrs,
-  ownedEnis,
-} from '../discover.ts';
+import { discoverEnis, discoverInstance, discoverPlacement, ownedEnis } from '../discover.ts';
 import { detectDistro } from '../distro.ts';
 import type { UpRun } from './run.ts';
 
@@ -33,11 +27,11 @@ export async function discoverPhase(run: UpRun): Promise<void> {
   // through an Outposts service link is tens of ms or more, instead of two). A refusal wastes one read.
   const owned = ownedEnis(inst, ec2);
   owned.catch(() => {}); // awaited below; a refusal above must not leave it unhandled
-  const [placement, { distro }, vpcCidrs] = await Promise.all([
+  const [placement, { distro }] = await Promise.all([
     run.timed('discover-placement', {}, () => discoverPlacement(config, inst, ec2)),
     detectDistro(deps.files),
-    discoverVpcCidrs(deps.imds, inst.primaryMac),
   ]);
+  const { vpcCidrs } = inst;
   run.set('placement', placement);
   run.set('distro', distro);
   run.set('vpcCidrs', vpcCidrs);
