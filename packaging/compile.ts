@@ -18,7 +18,8 @@ export interface CompileOptions {
 /** What yargs prints for `--help`, rendered by the host's bun from the sources being compiled. */
 export async function renderHelp(root: string, compiler: string): Promise<string> {
   const r = await execa(compiler, ['agent/main.ts', '--help'], { cwd: root, stripFinalNewline: false });
-  if (!r.stdout.includes('Commands:')) throw new Error(`agent/main.ts --help printed no commands: ${r.stdout}`);
+  if (!r.stdout.includes('Commands:'))
+    throw new Error(`agent/main.ts --help printed no commands: ${r.stdout}`);
   return r.stdout;
 }
 

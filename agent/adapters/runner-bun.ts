@@ -34,7 +34,11 @@ export class BunRunner implements Runner {
         killSignal: 'SIGTERM',
       });
     } catch (err) {
-      return { exitCode: RUN_NOT_STARTED, stdout: '', stderr: `cannot run ${file}: ${(err as Error).message}` };
+      return {
+        exitCode: RUN_NOT_STARTED,
+        stdout: '',
+        stderr: `cannot run ${file}: ${(err as Error).message}`,
+      };
     }
     const [stdout, stderr, code] = await Promise.all([
       new Response(proc.stdout).text().then(strip),
