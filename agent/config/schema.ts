@@ -1,5 +1,8 @@
 // The one place that lists every configuration parameter, its default and its one-line doc.
 import { z } from 'zod';
+
+// One-shot processes parse the config once: compiling a fast validator first would cost more than it saves.
+z.config({ jitless: true });
 import { isValidCidr, isValidIpv4 } from '../model/ipv4.ts';
 
 const ipv4 = z.string().refine(isValidIpv4, { message: 'not an IPv4 address' });
@@ -240,14 +243,16 @@ export const configSchema = z.strictObject({
         .number()
         .min(0.5)
         .max(300)
-        .default(2)
+        .default(5)
         .describe('how often watch re-reads the LNI sysctls (sysctl changes raise no netlink event)'),
       fullCheckSeconds: z
         .number()
         .min(1)
         .max(3600)
-        .default(30)
-        .describe('a full host diff at least this often, besides the one each netlink event triggers'),
+        .default(60)
+        .describe(
+          'a full host and SNAT diff at least this often (iptables changes raise no netlink event), besides the one each netlink event triggers',
+        ),
     })
     .prefault({})
     .describe('the watch command'),

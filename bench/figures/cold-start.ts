@@ -1,15 +1,19 @@
 // P3: cold start of `--version` (packaged executable and bundle) against `node -e 0`, interleaved runs.
-import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import type { AgentRuntime } from '../lib/agent-runtime.ts';
 import { type Figure, figure } from '../lib/report.ts';
 import { summarize } from '../lib/stats.ts';
 
-async function wallMs(argv: readonly string[]): Promise<number> {
+/**
+ * One start, timed around a synchronous spawn (the lightest way Node has to start a process and wait for it, so the
+ * harness adds as little as possible to every command alike).
+ */
+function wallMs(argv: readonly string[]): number {
   const [cmd = '', ...args] = argv;
   const started = performance.now();
-  const r = await execa(cmd, args, { reject: false, stdin: 'ignore' });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = performance.now() - started;
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${String(r.stderr)}`);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${String(r.stderr)}`);
   return ms;
 }
 
@@ -31,8 +35,8 @@ export async function coldStartFigures(runtimes: readonly AgentRuntime[], runs: 
     ),
   ];
   const times = new Map<string, number[]>(commands.map((c) => [c.id, []]));
-  for (const c of commands) await wallMs(c.argv);
-  for (let i = 0; i < runs; i++) for (const c of commands) times.get(c.id)?.push(await wallMs(c.argv));
+  for (const c of commands) wallMs(c.argv);
+  for (let i = 0; i < runs; i++) for (const c of commands) times.get(c.id)?.push(wallMs(c.argv));
   const node = summarize(times.get('node') ?? []);
   const figures = [figure({ id: 'p3.node', label: 'P3 node -e 0', unit: 'ms', value: node })];
   for (const c of commands) {

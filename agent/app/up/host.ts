@@ -104,8 +104,11 @@ export async function hostPhase(run: UpRun): Promise<void> {
   const link = run.need('link');
   const base = (address: LanAddress) => desiredHost(hostPlanInput(config, link.name, address));
 
-  // Prelude: sysctls before the link comes up, so the LNI never answers ARP for the VPC address.
-  const placeholder = base({ address: '0.0.0.0', prefixLength: 32, source: 'static' });
+  // A static address is known now: one look and one apply (sysctls come first in the diff, before link-up).
+  // DHCP and the pool need the link up first: a prelude sets the sysctls and brings it up, so the LNI never answers
+  // ARP for the VPC address, then the address is acquired and the rest applied.
+  const known = config.addressing.mode === 'static' ? await acquireAddress(run, '') : undefined;
+  const placeholder = base(known ?? { address: '0.0.0.0', prefixLength: 32, source: 'static' });
   const before = await observeFor(deps.hostNet, placeholder);
   const sysctlsBefore =
     state.host?.sysctlsBefore ??
@@ -114,14 +117,16 @@ export async function hostPhase(run: UpRun): Promise<void> {
         .map((k) => [k, before.sysctls[k] ?? ''])
         .filter(([, v]) => v !== ''),
     );
-  const prelude = diffHost(before, placeholder).filter((s) =>
-    ['sysctl', 'link-up', 'link-mtu', 'vlan-add'].includes(s.kind),
-  );
+  const prelude = known
+    ? []
+    : diffHost(before, placeholder).filter((s) =>
+        ['sysctl', 'link-up', 'link-mtu', 'vlan-add'].includes(s.kind),
+      );
   if (prelude.length)
     await run.timed('host-prelude', { steps: prelude.length }, () => deps.hostNet.apply(prelude));
   run.checkpoint('addressing');
 
-  const address = await acquireAddress(run, placeholder.ifname);
+  const address = known ?? (await acquireAddress(run, placeholder.ifname));
   const desired = base(address);
   // Nothing changed since `before` unless the prelude ran or a DHCP client just added its lease.
   const observed =
