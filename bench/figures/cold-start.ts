@@ -1,25 +1,13 @@
 // P3: cold start of `--version` (packaged executable and bundle) against `node -e 0`, interleaved runs.
-import { spawnSync } from 'node:child_process';
+import { execa } from 'execa';
 import type { AgentRuntime } from '../lib/agent-runtime.ts';
 import { type Figure, figure } from '../lib/report.ts';
 import { summarize } from '../lib/stats.ts';
 
 /**
- * One start, timed around a synchronous spawn (the lightest way Node has to start a process and wait for it, so the
- * harness adds as little as possible to every command alike).
- */
-function wallMs(argv: readonly string[]): number {
-  const [cmd = '', ...args] = argv;
-  const started = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ms = performance.now() - started;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${String(r.stderr)}`);
-  return ms;
-}
-
-/**
  * Starts each command RUNS times, round-robin (after one warm-up each, so every one reads from the page cache:
- * "cold" is a new process, not a cold disk). Wall time as seen by the parent, spawn cost included for all alike.
+ * "cold" is a new process, not a cold disk), from a small timer process (spawn-timer.mjs): wall time around a
+ * synchronous spawn, the same small spawn cost included for all alike.
  * `--version` and `--help` for each runtime; the goal (≤ 0.15× `node -e 0`) is the packaged executable's.
  */
 export async function coldStartFigures(runtimes: readonly AgentRuntime[], runs: number): Promise<Figure[]> {
@@ -34,9 +22,11 @@ export async function coldStartFigures(runtimes: readonly AgentRuntime[], runs: 
       })),
     ),
   ];
-  const times = new Map<string, number[]>(commands.map((c) => [c.id, []]));
-  for (const c of commands) wallMs(c.argv);
-  for (let i = 0; i < runs; i++) for (const c of commands) times.get(c.id)?.push(wallMs(c.argv));
+  const timer = await execa(process.execPath, [
+    new URL('../lib/spawn-timer.mjs', import.meta.url).pathname,
+    JSON.stringify({ runs, commands: commands.map(({ id, argv }) => ({ id, argv })) }),
+  ]);
+  const times = new Map(Object.entries(JSON.parse(timer.stdout) as Record<string, number[]>));
   const node = summarize(times.get('node') ?? []);
   const figures = [figure({ id: 'p3.node', label: 'P3 node -e 0', unit: 'ms', value: node })];
   for (const c of commands) {
