@@ -13,6 +13,8 @@ export interface CompileOptions {
   outfile: string;
   /** The top-level `--help` text (renderHelp), built in so `--help` needs no yargs at run time. */
   help: string;
+  /** The commit the sources are at (scripts/git-commit.mjs). */
+  commit: string;
 }
 
 /** What yargs prints for `--help`, rendered by the host's bun from the sources being compiled. */
@@ -48,6 +50,7 @@ function compileArgs(o: CompileOptions): string[] {
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
     `--define=__AGENT_HELP__=${JSON.stringify(o.help)}`,
+    `--define=__AGENT_COMMIT__=${JSON.stringify(o.commit)}`,
     `--outfile=${o.outfile}`,
   ];
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { bunRuntime } from './bun-runtimes.ts';
+import { gitCommit } from '../scripts/git-commit.mjs';
 import { compileExecutable, renderHelp } from './compile.ts';
 import { parseDocs, renderDefaultConfig } from './default-config.ts';
 import { exists, sha256File } from './files.ts';
@@ -56,12 +57,13 @@ async function main(): Promise<void> {
 
   const compiler = await bunRuntime(ROOT, hostTarget());
   const help = await renderHelp(ROOT, compiler);
+  const commit = gitCommit(ROOT);
   const executables = new Map<string, string>();
   for (const target of TARGETS) {
     const runtime = await timed(`${target.runtimePackage} runtime`, () => bunRuntime(ROOT, target));
     const outfile = join(DIST, executableName(target.arch));
     await timed(`compiled ${basename(outfile)}`, () =>
-      compileExecutable({ root: ROOT, target, compiler, runtime, outfile, help }),
+      compileExecutable({ root: ROOT, target, compiler, runtime, outfile, help, commit }),
     );
     executables.set(target.arch, outfile);
   }

@@ -1,5 +1,6 @@
 // Bundles the agent into one ESM file (dist/agent.mjs) that plain Node runs; packaging compiles from it.
 import { build } from 'esbuild';
+import { gitCommit } from './git-commit.mjs';
 
 const started = Date.now();
 await build({
@@ -13,6 +14,7 @@ await build({
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
+  define: { __AGENT_COMMIT__: JSON.stringify(gitCommit(process.cwd())) },
   logLevel: 'warning',
 });
 if (!process.env.QUIET_BUILD) console.error(`built dist/agent.mjs in ${Date.now() - started} ms`);

@@ -10,6 +10,7 @@ import { HttpImds } from '../adapters/imds-http.ts';
 import { IptablesSnat } from '../adapters/iptables.ts';
 import { EksJoiner } from '../adapters/joiner-eks.ts';
 import { loadOnFirstCall } from '../adapters/lazy-port.ts';
+import { TextfileMetrics } from '../adapters/metrics-textfile.ts';
 import { IpMonitor } from '../adapters/netlink-monitor-ip.ts';
 import { ProcProcesses } from '../adapters/processes-proc.ts';
 import { BunRunner } from '../adapters/runner-bun.ts';
@@ -27,10 +28,12 @@ import type { HostNet } from '../ports/host-net.ts';
 import type { Imds } from '../ports/imds.ts';
 import type { Joiner, JoinRecord } from '../ports/joiner.ts';
 import type { Locks } from '../ports/locks.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { NetlinkMonitor } from '../ports/monitor.ts';
 import type { Processes } from '../ports/processes.ts';
 import type { Runner } from '../ports/runner.ts';
 import type { SnatHost } from '../ports/snat.ts';
+import { COMMIT, VERSION } from '../version.ts';
 
 export interface Deps {
   log: Log;
@@ -55,6 +58,8 @@ export interface Deps {
   /** The processes in this network namespace (which network managers run; diagnose: kubelet). */
   processes: Processes;
   locks: Locks;
+  /** The metrics file for node_exporter (never fails a command). */
+  metrics: Metrics;
   /** The join (AL2/RHEL bootstrap.sh, AL2023 the nodeadm drop-in), knowing the last one's settings. */
   joiner(last?: JoinRecord): Joiner;
 }
@@ -69,6 +74,7 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
   const runner = bun ? new BunRunner() : new ExecaRunner();
   const files = new RootedHostFiles(config.paths.hostRoot);
   const hostNet = new IpHostNet(runner);
+  const locks = new FileLocks(systemClock);
   return {
     log,
     clock: systemClock,
@@ -96,7 +102,14 @@ export function buildDeps(config: AgentConfig, log: Log): Deps {
     state: new StateFile(config.paths.stateFile),
     monitor: new IpMonitor(),
     processes: new ProcProcesses(),
-    locks: new FileLocks(systemClock),
+    locks,
+    metrics: new TextfileMetrics({
+      ...config.metrics,
+      stateFile: config.paths.stateFile,
+      build: { version: VERSION, commit: COMMIT },
+      locks,
+      log,
+    }),
     joiner: (last) => new EksJoiner(runner, files, config.paths.hostRoot, last),
   };
 }

@@ -11,6 +11,7 @@ import {
   skip,
   summarize,
 } from '../model/checks.ts';
+import { recordDiagnose } from '../model/metrics.ts';
 import { VERSION } from '../version.ts';
 import { agentChecks } from './checks/agent.ts';
 import { cloudChecks } from './checks/cloud.ts';
@@ -127,13 +128,18 @@ export async function runChecks(
   };
 }
 
-/** Every check; read-only (DryRun calls, `ip -json`, `ip route get`, one ARP probe, files). */
-export function diagnose(
+/**
+ * Every check; read-only (DryRun calls, `ip -json`, `ip route get`, one ARP probe, files). The one thing it writes
+ * is the metrics file: failing checks by group, so a fleet's dashboards see what diagnose saw.
+ */
+export async function diagnose(
   config: AgentConfig,
   deps: DiagnoseDeps,
   configProblems: readonly ConfigProblem[] = [],
 ): Promise<DiagnoseReport> {
-  return runChecks('diagnose', CHECKS, config, deps, configProblems);
+  const report = await runChecks('diagnose', CHECKS, config, deps, configProblems);
+  await deps.metrics.update((m) => recordDiagnose(m, Date.parse(report.generatedAt) / 1000, report.checks));
+  return report;
 }
 
 /** The preflight checks as a report (the `preflight` command prints it). */

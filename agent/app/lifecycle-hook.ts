@@ -2,6 +2,7 @@
 import type { AgentConfig } from '../config/schema.ts';
 import { AgentError, ImdsError } from '../errors.ts';
 import { type HookTarget, heartbeatSchedule, isTerminating, pickOwnedHook } from '../model/lifecycle-hook.ts';
+import { recordHookCompletion } from '../model/metrics.ts';
 import type { AutoScaling } from '../ports/autoscaling.ts';
 import type { Deps } from './deps.ts';
 import { type ReleaseResult, release } from './release.ts';
@@ -121,6 +122,16 @@ export async function handleTermination(
   config: AgentConfig,
   deps: Deps,
   opts: { signal?: AbortSignal } = {},
+): Promise<TerminationOutcome> {
+  const outcome = await releaseAndComplete(config, deps, opts);
+  await deps.metrics.update((m) => recordHookCompletion(m, outcome.completion));
+  return outcome;
+}
+
+async function releaseAndComplete(
+  config: AgentConfig,
+  deps: Deps,
+  opts: { signal?: AbortSignal },
 ): Promise<TerminationOutcome> {
   const { log } = deps;
   const detectedAt = deps.clock.now();

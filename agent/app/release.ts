@@ -1,6 +1,7 @@
 // `release`: undo exactly what the state file records, in reverse order; "already gone" is success.
 import type { AgentConfig } from '../config/schema.ts';
 import { AgentError, InterruptedError } from '../errors.ts';
+import { recordLni } from '../model/metrics.ts';
 import { undoHost } from '../model/plan-host.ts';
 import type { AgentState } from '../model/state.ts';
 import type { HostStep } from '../model/types.ts';
@@ -8,6 +9,7 @@ import type { Deps } from './deps.ts';
 import { discoverLifecycle } from './discover.ts';
 import { fenceFilesOf, withdrawDhcpClaim } from './fence.ts';
 import { recordedHost } from './host-plan.ts';
+import { lniNow } from './metrics.ts';
 import { releaseSnat } from './snat.ts';
 
 export type ReleaseReason = 'manual' | 'stop' | 'terminate';
@@ -82,10 +84,19 @@ export async function release(config: AgentConfig, deps: Deps, opts: ReleaseOpti
     await save();
 
     checkpoint('EC2');
+    const recordedEni = state.eni;
     const region = inst?.region ?? regionFromState(state);
     if (state.eni && region)
       await releaseEni(deps, state, region, opts.dryRun, remaining, checkpoint, result);
     await save();
+    if (!opts.dryRun) {
+      // Detached or deleted: gone from the host. Otherwise (no region known) it is still there, unconfigured.
+      const lni =
+        result.detachedEni || result.deletedEni
+          ? { present: false, up: false }
+          : await lniNow(deps, { ...state, eni: recordedEni, host: undefined });
+      await deps.metrics.update((m) => recordLni(m, lni));
+    }
     return result;
   } finally {
     await unlock();

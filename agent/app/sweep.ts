@@ -2,6 +2,7 @@
 
 import type { AgentConfig } from '../config/schema.ts';
 import { ImdsError } from '../errors.ts';
+import { recordSweep } from '../model/metrics.ts';
 import { judgeOrphans, type SweepVerdict } from '../model/sweep.ts';
 import { TAG_OWNER } from '../model/tags.ts';
 import type { Deps } from './deps.ts';
@@ -49,6 +50,7 @@ export async function sweep(
     await Promise.all(Array.from({ length: Math.min(PARALLEL_DELETES, queue.length) }, worker));
   }
   deps.log.info({ examined: tagged.length, orphans: doomed.length, deleted: deleted.length }, 'sweep done');
+  if (!opts.dryRun) await deps.metrics.update((m) => recordSweep(m, deleted.length));
   return {
     examined: tagged.length,
     deleted,

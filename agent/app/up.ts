@@ -1,8 +1,10 @@
 // `up`: a short list of named phases over one run — discover, plan, ec2, link, host, snat, join — each timed and
 // logged, the stop signal checked between them; idempotent and crash-safe (the state file is saved after each step).
 import type { AgentConfig } from '../config/schema.ts';
+import { exitCodeOf } from '../errors.ts';
 import type { AgentState } from '../model/state.ts';
 import type { Deps } from './deps.ts';
+import { lniNow, recordUpOutcome } from './metrics.ts';
 import { ensureSnat } from './snat.ts';
 import { discoverPhase } from './up/discover.ts';
 import { ec2Phase } from './up/ec2.ts';
@@ -59,7 +61,14 @@ export async function up(config: AgentConfig, deps: Deps, opts: UpOptions): Prom
     }
     return await converged(run);
   } catch (err) {
-    if (!opts.dryRun) await recordFailure(deps, run, err).catch(() => {});
+    if (!opts.dryRun) {
+      await recordFailure(deps, run, err).catch(() => {});
+      await recordUpOutcome(deps, {
+        startedAt: run.startedAt,
+        exitCode: exitCodeOf(err),
+        lni: async () => lniNow(deps, await deps.state.load().catch(() => undefined)),
+      });
+    }
     throw err;
   } finally {
     await unlock();
@@ -87,6 +96,18 @@ async function converged(run: UpRun): Promise<UpResult> {
     },
     'up: converged',
   );
+  // Converged means the LNI is there and up with this address: no need to look again.
+  await recordUpOutcome(run.deps, {
+    startedAt: run.startedAt,
+    exitCode: 0,
+    lni: {
+      present: true,
+      up: true,
+      interface: desired.ifname,
+      address: address.address,
+      mode: address.source,
+    },
+  });
   return {
     instanceId: run.need('inst').instanceId,
     eniId: eni.networkInterfaceId,

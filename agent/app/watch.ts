@@ -1,12 +1,14 @@
 // `watch`: keeps the LNI's address, routes, rule, sysctls and pod SNAT as `up` left them; idle between events.
 import type { AgentConfig } from '../config/schema.ts';
 import { LockBusyError } from '../errors.ts';
+import { recordLni, recordRepairs } from '../model/metrics.ts';
 import { diffHost } from '../model/plan-host.ts';
 import { describeSnatStep } from '../model/plan-snat.ts';
 import type { HostStep } from '../model/types.ts';
 import type { Deps } from './deps.ts';
 import { observeFor, recordedHost } from './host-plan.ts';
 import { handleTermination, pollTargetLifecycleState } from './lifecycle-hook.ts';
+import { lniFromLinks } from './metrics.ts';
 import { snatRepairSteps } from './snat.ts';
 
 export interface WatchOptions {
@@ -49,16 +51,19 @@ export async function watch(
     const desired = recordedHost(config, { ...host, address });
     sysctlsWanted = desired.sysctls;
     const observed = await observeFor(deps.hostNet, desired);
+    const lniSeen = (links = observed.links) =>
+      deps.metrics.update((m) => recordLni(m, lniFromLinks({ ...state, host: { ...host, address } }, links)));
     if (!observed.links.some((l) => l.name === desired.lniName)) {
       log.warn(
         { lni: desired.lniName },
         'watch: the LNI interface is not present; nothing to repair until it returns',
       );
+      await lniSeen();
       return;
     }
     const steps = diffHost(observed, desired);
     const snatSteps = await snatRepairSteps(config, deps, desired, state.snat);
-    if (!steps.length && !snatSteps.length) return;
+    if (!steps.length && !snatSteps.length) return lniSeen();
     let unlock: () => Promise<void>;
     try {
       unlock = await deps.locks.acquire(config.paths.lockFile, 0);
@@ -70,6 +75,14 @@ export async function watch(
       if (steps.length) await deps.hostNet.apply(steps);
       if (snatSteps.length) await deps.snat.apply(snatSteps);
       repairs++;
+      // The LNI as the repair left it: brought up again if it was down.
+      const after = steps.some((s) => s.kind.startsWith('link-'))
+        ? await deps.hostNet.links()
+        : observed.links;
+      await deps.metrics.update((m) => {
+        recordRepairs(m, [...steps, ...snatSteps]);
+        recordLni(m, lniFromLinks({ ...state, host: { ...host, address } }, after));
+      });
       log.warn(
         { trigger: why, steps, ...(snatSteps.length ? { snat: snatSteps.map(describeSnatStep) } : {}) },
         `watch: repaired ${steps.length + snatSteps.length} drifted setting(s) on ${desired.ifname}`,

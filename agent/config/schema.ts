@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 // One-shot processes parse the config once: compiling a fast validator first would cost more than it saves.
 z.config({ jitless: true });
+
 import { isValidCidr, isValidIpv4 } from '../model/ipv4.ts';
 
 const ipv4 = z.string().refine(isValidIpv4, { message: 'not an IPv4 address' });
@@ -237,6 +238,22 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('orphan clean-up'),
+  metrics: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('write the Prometheus metrics file (up, watch, release, sweep and diagnose update it)'),
+      directory: z
+        .string()
+        .regex(/^\//, { message: 'not an absolute path' })
+        .default('/var/lib/node_exporter/textfile_collector')
+        .describe(
+          "node_exporter's --collector.textfile.directory; Debian's prometheus-node-exporter reads /var/lib/prometheus/node-exporter; with kube-prometheus-stack, the hostPath mounted into the node-exporter DaemonSet (examples/metrics)",
+        ),
+    })
+    .prefault({})
+    .describe('metrics for node_exporter’s textfile collector'),
   watch: z
     .strictObject({
       sysctlCheckSeconds: z

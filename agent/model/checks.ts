@@ -6,16 +6,18 @@ export const REPORT_VERSION = 1;
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export const CHECK_STATUSES: readonly CheckStatus[] = ['pass', 'warn', 'fail', 'skip'];
 
-export type CheckGroup =
-  | 'config'
-  | 'imds'
-  | 'placement'
-  | 'ami'
-  | 'lni'
-  | 'routing'
-  | 'kubernetes'
-  | 'permissions'
-  | 'agent';
+export const CHECK_GROUPS = [
+  'config',
+  'imds',
+  'placement',
+  'ami',
+  'lni',
+  'routing',
+  'kubernetes',
+  'permissions',
+  'agent',
+] as const;
+export type CheckGroup = (typeof CHECK_GROUPS)[number];
 
 /** What one check found. `observed`/`expected` are short human strings; `hint` is the one-line fix. */
 export interface CheckOutcome {

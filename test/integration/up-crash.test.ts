@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, type LabNode, parseLogs } from '../lab/lab.ts';
+import { LAB_ADDRS } from '../lab/net/index.ts';
 import { callsFrom, hostSnapshot, lastSeq, mutating, staticConfig } from './helpers.ts';
 
 /**
@@ -36,10 +37,12 @@ const CRASH_POINTS = [
     ruleAtKill: false,
   },
   {
+    // A static address is applied in one go; the pool (like DHCP) brings the link up first, then takes an address.
     step: 'host-prelude',
-    what: 'mid host config: sysctls and link up, no address or rule',
+    what: 'mid host config (pool addressing): sysctls and link up, no address or rule',
     eniAtKill: ['in-use/attached/true'],
     ruleAtKill: false,
+    pool: true,
   },
   {
     step: 'host-apply',
@@ -117,10 +120,16 @@ describe('up survives SIGKILL at every step of a fresh run', () => {
 
   it.concurrent.for(CRASH_POINTS.map((p, i) => ({ ...p, n: i + 1 })))(
     'killed after $step ($what): the rerun owns exactly one attached LNI with DeleteOnTermination, configures the host, and a third up changes nothing',
-    async ({ step, n, eniAtKill, ruleAtKill }, { expect }) => {
+    async ({ step, n, eniAtKill, ruleAtKill, ...point }, { expect }) => {
       const node = lab.node(n);
       const address = addressOf(n);
-      await lab.writeConfig(node, staticConfig(address));
+      const pool = { mode: 'pool', start: address, end: address, prefixLength: 24, probeTimeoutMs: 500 };
+      await lab.writeConfig(
+        node,
+        'pool' in point
+          ? staticConfig(address, { addressing: { ...pool, gateway: LAB_ADDRS.lanGateway } })
+          : staticConfig(address),
+      );
 
       const crash = await crashAfter(lab, node, step);
       expect(crash.killed, `never saw step ${step}; the run logged ${JSON.stringify(crash.steps)}`).toBe(

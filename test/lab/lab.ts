@@ -69,6 +69,8 @@ export interface LabNode {
   configPath: string;
   statePath: string;
   runDir: string;
+  /** node_exporter's textfile directory for this node (metrics.directory). */
+  metricsDir: string;
   /** What the agent's environment is on this node (endpoints, credentials, paths). */
   env: Record<string, string>;
 }
@@ -211,6 +213,7 @@ export class Lab {
       configPath: join(dir, 'config.yaml'),
       statePath: join(dir, 'state', 'state.json'),
       runDir: join(dir, 'run'),
+      metricsDir: join(dir, 'textfile'),
       env: {},
     };
     node.env = {
@@ -227,6 +230,7 @@ export class Lab {
       OUTPOSTS_NODE_AGENT__PATHS__LOCK_FILE: join(dir, 'agent.lock'),
       OUTPOSTS_NODE_AGENT__PATHS__RUN_DIR: node.runDir,
       OUTPOSTS_NODE_AGENT__PATHS__HOST_ROOT: hostRoot,
+      OUTPOSTS_NODE_AGENT__METRICS__DIRECTORY: node.metricsDir,
     };
     await mkdir(join(hostRoot, 'etc/eks'), { recursive: true });
     await writeFile(join(hostRoot, 'etc/os-release'), OS_RELEASE[distro]);

@@ -209,6 +209,8 @@ describe('the rendered install script, run in a private mount namespace', () => 
     const overlay = (target: string, name: string) =>
       `mkdir -p ${run}/${name}/up ${run}/${name}/work && mount -t overlay overlay -o lowerdir=${target},upperdir=${run}/${name}/up,workdir=${run}/${name}/work ${target}`;
     const sandbox = [
+      // Said on stderr, for a failure's message: which aws the script will run (the stub, if PATH is right).
+      `echo "aws is $(command -v aws); stub: $(ls -l ${join(dir, 'bin/aws')} 2>&1)" >&2`,
       overlay('/etc', 'etc'),
       overlay('/usr/local/bin', 'bin'),
       `bash ${run}/userdata.sh`,

@@ -6,6 +6,7 @@ import type { Deps } from '../../agent/app/deps.ts';
 import { up } from '../../agent/app/up.ts';
 import { validateConfig } from '../../agent/config/loader.ts';
 import { ExitCode, exitCodeOf } from '../../agent/errors.ts';
+import { emptyMetrics } from '../../agent/model/metrics.ts';
 import { type AgentState, clientTokenFor, emptyState } from '../../agent/model/state.ts';
 import { TAG_NO_MANAGE, TAG_OWNER } from '../../agent/model/tags.ts';
 import type { EniFacts, HostFacts, HostStep, LinkFacts } from '../../agent/model/types.ts';
@@ -154,6 +155,8 @@ function fakeDeps(world: World) {
       return { outcome: 'allowed' };
     },
   };
+  const metrics = emptyMetrics();
+  let metricsUpdates = 0;
   const observed = (): HostFacts => ({ links: link(), addresses: [], rules: [], routes: [], sysctls: {} });
   const deps: Deps = {
     log: pino({ level: 'silent' }),
@@ -206,9 +209,15 @@ function fakeDeps(world: World) {
     monitor: unexpected('monitor') as unknown as Deps['monitor'],
     processes: { byName: async () => [] },
     locks: { acquire: async () => async () => {}, holder: unexpected('locks.holder') },
+    metrics: {
+      update: async (change) => {
+        metricsUpdates++;
+        change(metrics);
+      },
+    },
     joiner: unexpected('joiner'),
   };
-  return { deps, calls, applied, files, saved: () => saved };
+  return { deps, calls, applied, files, saved: () => saved, metrics, updates: () => metricsUpdates };
 }
 
 const config = validateConfig({
@@ -218,8 +227,8 @@ const config = validateConfig({
 });
 
 describe('up (app level, port fakes)', () => {
-  it('create: a fresh node creates one tagged ENI with its ClientToken, fences it, attaches it at the LNI index, sets DeleteOnTermination', async () => {
-    const { deps, calls, files, saved } = fakeDeps({ enis: [] });
+  it('create: a fresh node creates one tagged ENI with its ClientToken, fences it, attaches it at the LNI index, sets DeleteOnTermination; the metrics say converged', async () => {
+    const { deps, calls, files, saved, metrics } = fakeDeps({ enis: [] });
     const r = await up(config, deps, { dryRun: false });
     expect(r).toMatchObject({ instanceId: INSTANCE, lniName: 'lni0', dryRun: false });
     const token = clientTokenFor(INSTANCE, 0);
@@ -234,6 +243,14 @@ describe('up (app level, port fakes)', () => {
     expect(saved()?.eni).toMatchObject({ id: 'eni-0lni0000000000001', createdByAgent: true });
     expect(saved()?.pendingCreate).toBeUndefined();
     expect(saved()?.lastUp?.ok).toBe(true);
+    expect(metrics.up).toMatchObject({ exitCode: 0, lastSuccessSeconds: expect.any(Number) });
+    expect(metrics.lni).toEqual({
+      present: true,
+      up: true,
+      interface: 'lni0',
+      address: '192.0.2.10',
+      mode: 'static',
+    });
   });
 
   it('adopt: a launch template’s untagged LNI is tagged and given DeleteOnTermination; nothing created', async () => {
@@ -256,7 +273,7 @@ describe('up (app level, port fakes)', () => {
   });
 
   it('dry-run: probes and plans, changes nothing in EC2, on the host or in the state file', async () => {
-    const { deps, calls, applied, files, saved } = fakeDeps({ enis: [] });
+    const { deps, calls, applied, files, saved, updates } = fakeDeps({ enis: [] });
     const r = await up(config, deps, { dryRun: true });
     expect(r.dryRun).toBe(true);
     expect(r.ec2Steps.map((s) => s.kind)).toEqual([
@@ -269,13 +286,19 @@ describe('up (app level, port fakes)', () => {
     expect(applied).toEqual([]);
     expect([...files.keys()]).toEqual(['/etc/os-release']);
     expect(saved()).toBeUndefined();
+    expect(updates()).toBe(0);
   });
 
-  it('conflict: an ENI of another subnet at the LNI index is refused with exit 11 before any change', async () => {
+  it('conflict: an ENI of another subnet at the LNI index is refused with exit 11 before any change; the metrics say so', async () => {
     const foreign = lniEni({ subnetId: 'subnet-0bbbbbbbbbbbbbbb2' });
-    const { deps, calls, applied } = fakeDeps({ enis: [foreign] });
+    const { deps, calls, applied, metrics } = fakeDeps({ enis: [foreign] });
     const err = await up(config, deps, { dryRun: false }).catch((e: unknown) => e);
     expect(exitCodeOf(err)).toBe(ExitCode.preflight);
+    expect(metrics.up).toMatchObject({
+      exitCode: ExitCode.preflight,
+      lastFailureSeconds: expect.any(Number),
+    });
+    expect(metrics.lni).toEqual({ present: false, up: false });
     expect((err as Error).message).toContain('subnet-0bbbbbbbbbbbbbbb2');
     expect(calls).toEqual([]);
     expect(applied).toEqual([]);
