@@ -4,7 +4,7 @@ import { AUTOSCALING_ACTIONS } from '../../agent/model/ec2-actions.ts';
 import type { LabLifecycleAction, ScaleIn, ScaleInOutcome } from '../lab/autoscaling/state.ts';
 import { Lab, type LabNode, parseLogs } from '../lab/lab.ts';
 import type { CallRecord } from '../lab/types.ts';
-import { staticConfig } from './helpers.ts';
+import { agentMetric, staticConfig } from './helpers.ts';
 
 /** One group per scenario, so each gets its own hook timeout. */
 const GROUPS = {
@@ -197,6 +197,11 @@ describe('termination lifecycle hook from the node (watch, no SQS)', () => {
     // The LNI's removal raises netlink events; watch repairs nothing and stays up until it is signalled.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(watcher.exitCode, 'watch exited before it was signalled').toBeNull();
+    // The metrics file says so: one completion (done), the LNI gone.
+    expect(
+      await agentMetric(node, 'outposts_node_agent_lifecycle_hook_completions_total', { result: 'done' }),
+    ).toBe(1);
+    expect(await agentMetric(node, 'outposts_node_agent_lni_present')).toBe(0);
     const logs = await stop(watcher);
     expect(logs.map((l) => l.msg)).toContain('watch: the node is terminating; no more repairs until stopped');
   });

@@ -1,4 +1,6 @@
 // Shared test helpers: configs for lab nodes, host snapshots for "nothing changed" checks, EC2 call counts.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Lab, LabNode } from '../lab/lab.ts';
 import { LAB_ADDRS } from '../lab/net/index.ts';
 import type { CallRecord } from '../lab/types.ts';
@@ -57,4 +59,34 @@ export async function msUntil(check: () => Promise<boolean>, timeoutMs: number):
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of Prometheus text format (a scrape or a .prom file; comments skipped). */
+export function parseScrape(text: string): Sample[] {
+  return text.split('\n').flatMap((line): Sample[] => {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || line.startsWith('#')) return [];
+    const labels = Object.fromEntries(
+      [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    return [{ name: m[1] ?? '', labels, value: Number(m[3]) }];
+  });
+}
+
+/** One value from the agent's metrics file on NODE (undefined: no such sample). */
+export async function agentMetric(
+  node: LabNode,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const text = await readFile(join(node.metricsDir, 'outposts-node-agent.prom'), 'utf8').catch(() => '');
+  return parseScrape(text).find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  )?.value;
 }

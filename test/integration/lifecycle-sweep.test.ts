@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BULK_SUBNET, fixtureWithBulkSubnet } from '../lab/ec2/fixture.ts';
 import { Lab } from '../lab/lab.ts';
-import { callsFrom, lastSeq, mutating, staticConfig } from './helpers.ts';
+import { agentMetric, callsFrom, lastSeq, mutating, staticConfig } from './helpers.ts';
 
 const OWNER = 'outposts-node-agent:owner-instance';
 const GONE = 'i-0deadbeefdeadbeef';
@@ -64,6 +64,7 @@ describe('sweep', () => {
     const r = await lab.agent(sweeper, ['sweep', '--set', 'sweep.gracePeriodSeconds=0']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain(`deleted ${orphan?.networkInterfaceId}`);
+    expect(await agentMetric(sweeper, 'outposts_node_agent_sweep_deleted_enis_total')).toBe(1);
     expect(lab.state.getEni(orphan?.networkInterfaceId ?? '')).toBeUndefined();
     expect(mutating(callsFrom(lab, sweeper, since)).map((c) => c.params.NetworkInterfaceId)).toEqual([
       orphan?.networkInterfaceId,

@@ -6,28 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitCommit } from '../../scripts/git-commit.mjs';
 import { Lab, type LabNode } from '../lab/lab.ts';
 import { ROOT } from '../packaging/artifacts.ts';
-import { msUntil, staticConfig } from './helpers.ts';
+import { msUntil, parseScrape, type Sample, staticConfig } from './helpers.ts';
 
 const PORT = 19100;
 const ADDRESS = '192.0.2.71';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of a text-format scrape (comments skipped). */
-function parseScrape(text: string): Sample[] {
-  return text.split('\n').flatMap((line): Sample[] => {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || line.startsWith('#')) return [];
-    const labels = Object.fromEntries(
-      [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
-    );
-    return [{ name: m[1] ?? '', labels, value: Number(m[3]) }];
-  });
-}
 
 describe('metrics through node_exporter’s textfile collector', () => {
   let lab: Lab;
