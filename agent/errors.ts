@@ -18,6 +18,21 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means, for `--help`, the manual page and the README's table. */
+export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
+  0: 'success',
+  1: 'unexpected error',
+  2: 'invalid configuration or usage (systemd does not retry it)',
+  3: 'IMDS failure',
+  4: 'EC2 API failure',
+  5: 'host network failure',
+  6: 'EKS join failure',
+  7: 'another instance holds the lock',
+  8: '`diagnose` / `preflight`: a check failed',
+  10: 'interrupted (SIGTERM) between steps',
+  11: 'preflight: the node cannot host an LNI (not on an outpost, no LNI device index, …)',
+};
+
 export class AgentError extends Error {
   readonly exitCode: ExitCodeValue = ExitCode.unknown;
   readonly kind: string = 'unknown';

@@ -6,3 +6,6 @@ declare const __AGENT_COMMIT__: string | undefined;
 
 export const VERSION: string = pkg.version;
 export const COMMIT: string = typeof __AGENT_COMMIT__ === 'string' ? __AGENT_COMMIT__ : 'unknown';
+
+/** What `--version` prints: the version, then the commit in parentheses. */
+export const VERSION_LINE = `${VERSION} (${COMMIT})`;

@@ -4,12 +4,15 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { COMMANDS, GLOBAL_OPTIONS, SUMMARY } from '../agent/cli/commands.ts';
+import { EXIT_CODE_DOCS } from '../agent/errors.ts';
+import { gitCommit, gitCommitDate } from '../scripts/git-commit.mjs';
 import { bunRuntime } from './bun-runtimes.ts';
-import { gitCommit } from '../scripts/git-commit.mjs';
 import { compileExecutable, renderHelp } from './compile.ts';
 import { parseDocs, renderDefaultConfig } from './default-config.ts';
 import { exists, sha256File } from './files.ts';
 import { inputsDigest } from './inputs.ts';
+import { renderManPage } from './man-page.ts';
 import { buildRpm } from './rpm.ts';
 import { executableName, hostTarget, TARGETS } from './targets.ts';
 
@@ -71,11 +74,20 @@ async function main(): Promise<void> {
   // The config file comes from the schema through the executable itself, so it cannot drift from either.
   const native = executables.get(hostTarget().arch) ?? '';
   const reported = (await execa(native, ['--version'])).stdout.trim();
-  if (reported !== version) throw new Error(`${native} --version says ${reported}, package.json ${version}`);
-  const configYaml = renderDefaultConfig(
-    parseDocs((await execa(native, ['config', '--docs'])).stdout),
+  if (reported !== `${version} (${commit})`)
+    throw new Error(`${native} --version says ${reported}, package.json ${version} and git ${commit}`);
+  const parameters = parseDocs((await execa(native, ['config', '--docs'])).stdout);
+  const configYaml = renderDefaultConfig(parameters, version);
+  // The manual page from the CLI's definition, the exit codes and the parameters the executable lists.
+  const manPage = renderManPage({
     version,
-  );
+    date: gitCommitDate(ROOT),
+    summary: SUMMARY,
+    commands: COMMANDS,
+    globalOptions: GLOBAL_OPTIONS,
+    exitCodes: EXIT_CODE_DOCS,
+    parameters: parameters.map((p) => ({ key: p.key, default: p.default || undefined, doc: p.doc })),
+  });
 
   const rpms = await timed('built both RPMs', () =>
     Promise.all(
@@ -85,6 +97,7 @@ async function main(): Promise<void> {
           arch: t.arch,
           executable: executables.get(t.arch) ?? '',
           configYaml,
+          manPage,
           version,
           release: values.release,
           workDir: join(ROOT, 'build/rpm'),

@@ -1,6 +1,6 @@
 // Builds the RPM of one architecture from the compiled executable, systemd/ and the rendered config (rpmbuild only).
 import { copyFile, cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import type { Arch } from './targets.ts';
 
@@ -9,6 +9,8 @@ export interface RpmOptions {
   arch: Arch;
   executable: string;
   configYaml: string;
+  /** outposts-node-agent(8) as roff (packaging/man-page.ts). */
+  manPage: string;
   version: string;
   release: string;
   /** Scratch space for rpmbuild's tree; the RPM is moved to outDir. */
@@ -29,6 +31,15 @@ export async function buildRpm(o: RpmOptions): Promise<string> {
   await copyFile(o.executable, join(sources, 'outposts-node-agent'));
   await cp(join(o.root, 'systemd'), join(sources, 'systemd'), { recursive: true });
   await writeFile(join(sources, 'config.yaml'), o.configYaml);
+  await writeFile(join(sources, 'outposts-node-agent.8'), o.manPage);
+  // %license and %doc: the license, the README, the node role's IAM policy and the SSM diagnose document.
+  for (const doc of [
+    'LICENSE',
+    'README.md',
+    'packaging/iam/node-policy.json',
+    'packaging/ssm/outposts-node-agent-diagnose.json',
+  ])
+    await copyFile(join(o.root, doc), join(sources, basename(doc)));
   const define = (name: string, value: string) => ['--define', `${name} ${value}`];
   await execa(
     'rpmbuild',

@@ -13,3 +13,16 @@ export function gitCommit(root) {
     return 'unknown';
   }
 }
+
+/** The commit's date, YYYY-MM-DD (the manual page's date), or today's outside git. @param {string} root */
+export function gitCommitDate(root) {
+  try {
+    return execFileSync('git', ['log', '-1', '--format=%cs'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
+}

@@ -6,9 +6,11 @@ set -euo pipefail
 # qemu-system-x86, busybox-static, cpio and kmod: the kernel lab boots Debian's kernel (unpacked by
 # scripts/kernel-lab/prepare.sh) for the tests that need 802.1Q VLANs and ipvlan (test/kernel).
 # prometheus-node-exporter: the real textfile collector reads the agent's metrics file (test/integration/metrics).
+# rpmlint, groff and man-db: the RPMs are linted and the manual page rendered with warnings on (test/packaging).
 PKGS=(iproute2 iputils-ping iputils-arping dnsmasq-base iptables awscli tcpdump procps
       systemd dbus network-manager util-linux qemu-user-static libc6-arm64-cross rpm binutils curl
-      isc-dhcp-client strace time qemu-system-x86 busybox-static cpio kmod prometheus-node-exporter)
+      isc-dhcp-client strace time qemu-system-x86 busybox-static cpio kmod prometheus-node-exporter
+      rpmlint groff man-db)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

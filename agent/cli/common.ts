@@ -1,5 +1,4 @@
 // Global flags shared by every command, and turning them into loaded config + logger.
-import type { Argv } from 'yargs';
 import { type ConfigProblem, loadConfig, loadConfigLenient } from '../config/loader.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { createLogger, type Log, type LogFormat } from '../log.ts';
@@ -10,31 +9,6 @@ export interface GlobalArgs {
   dryRun: boolean;
   logFormat: LogFormat;
   logLevel: string;
-}
-
-export function globalOptions<T>(y: Argv<T>) {
-  return y
-    .option('config', {
-      alias: 'c',
-      type: 'string',
-      describe: 'config file (YAML or JSON); default /etc/outposts-node-agent/config.yaml if present',
-    })
-    .option('set', {
-      type: 'string',
-      array: true,
-      describe: 'override one parameter, e.g. --set lni.mtu=1500 (repeatable)',
-    })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
-    .option('log-format', {
-      choices: ['auto', 'text', 'json'] as const,
-      default: 'auto' as const,
-      describe: 'log format on stderr (auto: text on a TTY, JSON lines otherwise)',
-    })
-    .option('log-level', {
-      choices: ['debug', 'info', 'warn', 'error'] as const,
-      default: 'info',
-      describe: 'least severe log level shown',
-    });
 }
 
 export interface CommandContext {

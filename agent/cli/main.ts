@@ -1,12 +1,9 @@
 // The yargs command surface; the only place that exits, mapping AgentError to its exit code.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { AgentError, ExitCode, exitCodeOf } from '../errors.ts';
-import { VERSION } from '../version.ts';
-import { globalOptions } from './common.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: each command narrows the parsed argv to its own options
-type Handler = (args: any) => Promise<unknown>;
+import { AgentError, EXIT_CODE_DOCS, ExitCode, exitCodeOf } from '../errors.ts';
+import { VERSION_LINE } from '../version.ts';
+import { COMMANDS, GLOBAL_OPTIONS, type Handler, SUMMARY, USAGE } from './commands.ts';
 
 /** Each command's module is imported only when it runs, so --help/--version never load the AWS SDK. */
 function lazy(load: () => Promise<{ run: Handler }>): Handler {
@@ -25,97 +22,23 @@ function wrap(handler: Handler) {
 export const HELP_WIDTH = 100;
 
 export function buildCli(argv: string[]): Argv {
+  let cli = yargs(argv)
+    .options(GLOBAL_OPTIONS)
+    .scriptName('outposts-node-agent')
+    .usage(`${USAGE}\n\n${SUMMARY}`);
+  for (const c of COMMANDS)
+    cli = cli.command(c.name, c.describe, (y) => y.options(c.options), wrap(lazy(c.load)));
   return (
-    globalOptions(yargs(argv))
-      .scriptName('outposts-node-agent')
-      .usage(
-        '$0 <command> [options]\n\nGives an EKS node on an AWS Outposts server a working Local Network Interface.',
-      )
-      .command(
-        'up',
-        'discover, own exactly one LNI, configure it on the host, join EKS',
-        (y) => y.option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
-        wrap(lazy(() => import('./up.ts'))),
-      )
-      .command(
-        'release',
-        'undo what the state file says this agent created',
-        (y) =>
-          y
-            .option('reason', {
-              choices: ['manual', 'stop', 'terminate'] as const,
-              default: 'manual' as const,
-              describe:
-                'manual: undo all; stop: systemd stop (policy release.onStop, or onTerminate when the ASG says Terminated); terminate: policy release.onTerminate',
-            })
-            .option('json', { type: 'boolean', default: false }),
-        wrap(lazy(() => import('./release.ts'))),
-      )
-      .command(
-        'sweep',
-        "delete orphaned ENIs that carry this agent's tags",
-        (y) =>
-          y
-            .option('region', { type: 'string', describe: 'region to sweep (default: from IMDS)' })
-            .option('json', { type: 'boolean', default: false }),
-        wrap(lazy(() => import('./sweep.ts'))),
-      )
-      .command(
-        'watch',
-        'keep the LNI host configuration converged',
-        {},
-        wrap(lazy(() => import('./watch.ts'))),
-      )
-      .command(
-        'diagnose',
-        'read-only checks of the node, with hints',
-        (y) =>
-          y.option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'the report as JSON (docs/diagnose-schema.json)',
-          }),
-        wrap(lazy(() => import('./diagnose.ts'))),
-      )
-      .command(
-        'preflight',
-        'the checks that can run before up: placement, AMI, LNI subnet, permissions',
-        (y) =>
-          y.option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'the report as JSON (docs/diagnose-schema.json)',
-          }),
-        wrap(lazy(() => import('./preflight.ts'))),
-      )
-      .command(
-        'status',
-        'print the state file and what is live',
-        (y) => y.option('json', { type: 'boolean', default: false }),
-        wrap(lazy(() => import('./status.ts'))),
-      )
-      .command(
-        'config',
-        'print the effective configuration',
-        (y) =>
-          y
-            .option('print', {
-              type: 'boolean',
-              default: true,
-              describe: 'print the effective config (YAML)',
-            })
-            .option('json', { type: 'boolean', default: false, describe: 'as JSON' })
-            .option('docs', {
-              type: 'boolean',
-              default: false,
-              describe: 'list every parameter, its default and doc',
-            }),
-        wrap(lazy(() => import('./config.ts'))),
-      )
+    cli
       .demandCommand(1, 'name a command')
       .strict()
-      .version(VERSION)
+      .version(VERSION_LINE)
       .help()
+      .epilogue(
+        `Exit codes:\n${Object.entries(EXIT_CODE_DOCS)
+          .map(([code, doc]) => `  ${code.padStart(2)}  ${doc}`)
+          .join('\n')}`,
+      )
       // One width on every terminal and pipe, so the help text can be rendered once at build time (HELP_WIDTH).
       .wrap(HELP_WIDTH)
       .exitProcess(false)

@@ -2,10 +2,9 @@
 // namespace, scraped over HTTP after up, a watch repair, a failed up and release; a malformed file is a scrape error.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCommit } from '../../scripts/git-commit.mjs';
 import { Lab, type LabNode } from '../lab/lab.ts';
-import { ROOT } from '../packaging/artifacts.ts';
 import { msUntil, parseScrape, type Sample, staticConfig } from './helpers.ts';
 
 const PORT = 19100;
@@ -70,8 +69,12 @@ describe('metrics through node_exporter’s textfile collector', () => {
     expect(success).toBeGreaterThanOrEqual(Math.floor(started));
     expect(success).toBeLessThanOrEqual(Date.now() / 1000);
     expect(value(samples, 'outposts_node_agent_up_last_duration_seconds')).toBeGreaterThan(0);
+    // The build the agent reports itself: `--version` says "VERSION (COMMIT)".
+    const [cmd = '', ...args] = Lab.agentCommand();
+    const [version, commit] = (await execa(cmd, [...args, '--version'])).stdout.trim().split(/ \(|\)$/);
+    expect(commit).toMatch(/^[0-9a-f]{12}(-dirty)?$/);
     expect(
-      value(samples, 'outposts_node_agent_build_info', { version: '0.1.0', commit: gitCommit(ROOT) }),
+      value(samples, 'outposts_node_agent_build_info', { version: version ?? '', commit: commit ?? '' }),
     ).toBe(1);
     // Counters are there from the start (at 0), so rate() sees the first increment.
     expect(value(samples, 'outposts_node_agent_watch_repairs_total', { kind: 'rule' })).toBe(0);

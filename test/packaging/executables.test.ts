@@ -8,6 +8,7 @@ import { VERSION } from '../../agent/version.ts';
 import { bunRuntime } from '../../packaging/bun-runtimes.ts';
 import { BUNDLE_ARGS } from '../../packaging/compile.ts';
 import { hostTarget } from '../../packaging/targets.ts';
+import { gitCommit } from '../../scripts/git-commit.mjs';
 import { DIST, ensurePackaged, executable, nativeExecutable, PACKAGE_TIMEOUT_MS, ROOT } from './artifacts.ts';
 
 /** AL2 ships glibc 2.26: no executable may need a newer symbol version. */
@@ -54,7 +55,8 @@ describe('single executables', () => {
 
   it('the native one prints the version and help, with no Node or SDK notice', async () => {
     const version = await execa(nativeExecutable(), ['--version']);
-    expect(version.stdout.trim()).toBe(VERSION);
+    // The version and the commit the executable was built from (provenance).
+    expect(version.stdout.trim()).toBe(`${VERSION} (${gitCommit(ROOT)})`);
     expect(version.stderr).toBe('');
     const help = await execa(nativeExecutable(), ['--help']);
     for (const command of ['up', 'release', 'sweep', 'watch', 'diagnose', 'status', 'config'])

@@ -40,7 +40,20 @@ describe('RPMs', () => {
         DROPIN,
         '/usr/share/outposts-node-agent/10-restart.conf',
         '/etc/outposts-node-agent/config.yaml',
+        '/usr/share/man/man8/outposts-node-agent.8.gz',
+        `/usr/share/licenses/outposts-node-agent-${VERSION}/LICENSE`,
+        `/usr/share/doc/outposts-node-agent-${VERSION}/README.md`,
+        `/usr/share/doc/outposts-node-agent-${VERSION}/node-policy.json`,
+        `/usr/share/doc/outposts-node-agent-${VERSION}/outposts-node-agent-diagnose.json`,
       ]),
+    );
+    expect((await query(arch, ['--docfiles'])).split('\n').sort()).toEqual(
+      [
+        '/usr/share/man/man8/outposts-node-agent.8.gz',
+        `/usr/share/doc/outposts-node-agent-${VERSION}/README.md`,
+        `/usr/share/doc/outposts-node-agent-${VERSION}/node-policy.json`,
+        `/usr/share/doc/outposts-node-agent-${VERSION}/outposts-node-agent-diagnose.json`,
+      ].sort(),
     );
     expect((await query(arch, ['--configfiles'])).split('\n')).toEqual([
       '/etc/outposts-node-agent/config.yaml',
@@ -53,6 +66,7 @@ describe('RPMs', () => {
     );
     expect(flags['/etc/outposts-node-agent/config.yaml']).toBe('cn');
     expect(flags[DROPIN]).toBe('g');
+    expect(flags[`/usr/share/licenses/outposts-node-agent-${VERSION}/LICENSE`]).toBe('l'); // %license
   });
 
   it.each(ARCHES)(
@@ -106,12 +120,23 @@ describe('RPMs', () => {
     const result = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
       env: { PATH: `${bin}:${process.env.PATH}` },
     });
-    expect(result.stdout.trim()).toBe(linked ? '/usr/share/outposts-node-agent/10-restart.conf' : 'absent');
+    // Relative, so it also resolves under another root (an image being built, rpm --root).
+    expect(result.stdout.trim()).toBe(
+      linked ? '../../../../share/outposts-node-agent/10-restart.conf' : 'absent',
+    );
     const log = await readFile(calls, 'utf8');
     expect(log).toContain(
       '--no-reload preset outposts-node-agent.service outposts-node-agent-watch.service outposts-node-agent-sweep.timer',
     );
     expect(log).not.toMatch(/^(start|enable)/m);
+  });
+
+  it('the changelog: newest entry first, for this version and release, one per release', async () => {
+    const entries = (await query('x86_64', ['--changelog'])).split('\n').filter((l) => l.startsWith('* '));
+    expect(entries[0]).toMatch(new RegExp(`> - ${VERSION.replaceAll('.', '\\.')}-1$`));
+    const releases = entries.map((e) => e.split(' - ').at(-1));
+    expect(new Set(releases).size).toBe(releases.length);
+    expect(await query('aarch64', ['--changelog'])).toBe(await query('x86_64', ['--changelog']));
   });
 
   it.each(ARCHES)(

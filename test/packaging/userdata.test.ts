@@ -208,19 +208,20 @@ describe('the rendered install script, run in a private mount namespace', () => 
     await writeFile(join(run, 'userdata.sh'), script ?? '');
     const overlay = (target: string, name: string) =>
       `mkdir -p ${run}/${name}/up ${run}/${name}/work && mount -t overlay overlay -o lowerdir=${target},upperdir=${run}/${name}/up,workdir=${run}/${name}/work ${target}`;
+    // The script runs with nothing of this process's environment but PATH (the stub aws first) and AGENT_CALLS,
+    // as cloud-init would run it: no shell start-up file or inherited PATH can put another aws ahead of the stub.
+    const path = `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`;
     const sandbox = [
-      // Said on stderr, for a failure's message: which aws the script will run (the stub, if PATH is right).
-      `echo "aws is $(command -v aws); stub: $(ls -l ${join(dir, 'bin/aws')} 2>&1)" >&2`,
       overlay('/etc', 'etc'),
       overlay('/usr/local/bin', 'bin'),
-      `bash ${run}/userdata.sh`,
+      // Said on stderr, for a failure's message: which aws the script will run.
+      `env -i PATH=${path} sh -c 'echo "aws is $(command -v aws)" >&2'`,
+      `env -i PATH=${path} AGENT_CALLS=${join(run, 'agent-calls')} bash ${run}/userdata.sh`,
       `cp /etc/outposts-node-agent/config.yaml ${run}/written-config.yaml`,
     ].join(' && ');
     const r = await execa('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', sandbox], {
-      env: {
-        PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`,
-        AGENT_CALLS: join(run, 'agent-calls'),
-      },
+      env: { PATH: path },
+      extendEnv: false,
       reject: false,
     });
     const calls = await readFile(join(run, 'agent-calls'), 'utf8').catch(() => '');
