@@ -138,7 +138,10 @@ echo o > /proc/sysrq-trigger
       [
         ...(accel === 'kvm'
           ? ['-enable-kvm', '-cpu', 'host']
-          : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+          : // Nehalem (SSE4.2, POPCNT, no AVX) is what the agent's x86_64 "baseline" executable is built for, and a
+            // CPU QEMU's TCG has emulated for years; its newer AVX/AVX2 emulation (`-cpu max`) crashed Node's and
+            // Bun's JIT code now and then (segfaults, aborts).
+            ['-accel', 'tcg,thread=multi', '-cpu', 'Nehalem']),
         '-m',
         String(opts.memoryMb ?? 3072),
         '-smp',
