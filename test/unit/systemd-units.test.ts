@@ -84,7 +84,7 @@ describe('systemd units', () => {
     );
   }
 
-  it('hardening as systemd reads it: no new privileges everywhere; watch without admin capabilities; sweep as a throwaway user', async () => {
+  it('hardening as systemd reads it: no new privileges everywhere; watch without admin capabilities; sweep without any capability', async () => {
     const main = await security('outposts-node-agent.service');
     const watch = await security('outposts-node-agent-watch.service');
     const sweep = await security('outposts-node-agent-sweep.service');
@@ -95,8 +95,9 @@ describe('systemd units', () => {
     }
     expect(watch['CapabilityBoundingSet=~CAP_SYS_ADMIN']).toBe(true);
     expect(sweep['ProtectSystem=']).toBe(true);
-    expect(sweep['User=/DynamicUser=']).toBe(true);
+    // No capability at all: it writes only its own (root-owned) state and metrics directories, as their owner.
     expect(sweep['CapabilityBoundingSet=~CAP_NET_ADMIN']).toBe(true);
+    expect(sweep['CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)']).toBe(true);
   });
 
   it('up runs once after the network is online and before kubelet; release runs at stop while the network is up', async () => {
