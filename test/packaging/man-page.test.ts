@@ -1,6 +1,6 @@
 // outposts-node-agent(8) as shipped in the RPM: renders without a warning (groff -ww, man --warnings) and lists every
 // command, option, exit code and config parameter the executable has.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
